@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Installs everything the sandbox, the tests and the benches need on a Debian machine (run as root):
+#   - Debian packages: containerd 1.6 (bookworm), runc, busybox-static, docker-registry, the containerd
+#     Go sources (upstream .proto files to check our field numbers against);
+#   - containerd 1.7 and 2.1 and nydus-snapshotter, downloaded from Debian's newer suites and only unpacked
+#     (nothing is installed system-wide) into the bed cache;
+#   - the npm dependencies.
+# Idempotent: a second run only checks what is there.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+cache=${KATA_BED_CACHE:-${HOME:-/root}/.cache/kata-deploy-bed}
+mkdir -p "$cache"
+
+log() { printf '[provision] %s\n' "$*" >&2; }
+
+need_pkgs=(containerd runc busybox-static docker-registry golang-github-containerd-containerd-dev ca-certificates)
+missing=()
+for p in "${need_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  log "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # policy-rc.d keeps package scripts from starting the system's own containerd or registry.
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+fi
+
+# A private apt view of the newer suites: own sources file and lists dir, nothing system-wide changes.
+archive_uri() {
+  # The archive URI the machine already uses (never hard-coded): first non-security URI from the sources.
+  grep -hE '^(URIs:|deb )' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null |
+    grep -v security | sed -E 's/^URIs:[[:space:]]*//; s/^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?//' |
+    awk '{print $1; exit}'
+}
+apt_private() {
+  apt-get -o Dir::Etc::SourceList="$cache/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+    -o Dir::State::Lists="$cache/apt/lists" -o Dir::Cache::Archives="$cache/apt/archives" \
+    -o Debug::NoLocking=1 "$@"
+}
+apt_cache_private() {
+  apt-cache -o Dir::Etc::SourceList="$cache/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+    -o Dir::State::Lists="$cache/apt/lists" "$@"
+}
+
+unpack_from_suite() { # name package suite binary-to-check
+  local name=$1 pkg=$2 suite=$3 check=$4 dest="$cache/$1"
+  if [[ -x "$dest/$check" ]]; then return 0; fi
+  if [[ ! -f "$cache/apt/updated" ]]; then
+    local uri; uri=$(archive_uri)
+    [[ -n "$uri" ]] || { log "cannot find the machine's Debian archive URI under /etc/apt"; exit 1; }
+    mkdir -p "$cache/apt/lists/partial" "$cache/apt/archives/partial"
+    printf 'deb %s trixie main\ndeb %s sid main\n' "$uri" "$uri" >"$cache/apt/sources.list"
+    log "updating the private package lists for trixie and sid"
+    apt_private update -qq >/dev/null
+    touch "$cache/apt/updated"
+  fi
+  local version
+  version=$(apt_cache_private madison "$pkg" | awk -v s="$suite" '$0 ~ s"/main" {print $3; exit}')
+  [[ -n "$version" ]] || { log "no $pkg in $suite"; exit 1; }
+  log "downloading $pkg=$version ($suite)"
+  local tmp; tmp=$(mktemp -d)
+  (cd "$tmp" && apt_private download -qq "$pkg=$version" >/dev/null)
+  rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
+  dpkg -x "$tmp"/*.deb "$dest.tmp"
+  echo "$version" >"$dest.tmp/VERSION"
+  rm -rf "$dest" && mv "$dest.tmp" "$dest"
+  rm -rf "$tmp"
+}
+
+unpack_from_suite containerd-1.7 containerd trixie usr/bin/containerd
+unpack_from_suite containerd-2.1 containerd sid usr/bin/containerd
+unpack_from_suite nydus nydus-snapshotter trixie usr/bin/containerd-nydus-grpc
+
+if [[ -f "$here/package.json" ]]; then
+  if [[ ! -d "$here/node_modules" || "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]]; then
+    log "installing npm dependencies"
+    (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
+log "ready (cache: $cache)"
