@@ -1,0 +1,118 @@
+/**
+ * The gRPC connection to containerd over its unix socket. Every call carries a deadline and, for namespaced
+ * services, the `containerd-namespace` header; every error leaves here converted by `fromGrpcError`.
+ */
+import { credentials, Metadata, type Client, type ClientReadableStream } from '@grpc/grpc-js';
+import { fromGrpcError } from './errors.js';
+import { serviceConstructor, type ServiceName } from './proto.js';
+
+/** Named timeouts, in one place. */
+export const DEFAULT_TIMEOUTS = {
+  /** A single request/response call. */
+  call: 5_000,
+  /** A whole server stream (listing every snapshot of a namespace). */
+  stream: 60_000,
+  /** The first call that proves the socket is containerd. */
+  connect: 3_000,
+} as const;
+
+export interface CallOptions {
+  /** containerd namespace sent in the `containerd-namespace` header. */
+  namespace?: string;
+  timeoutMs?: number;
+}
+
+const MAX_MESSAGE = 16 * 1024 * 1024;
+
+type UnaryMethod = (
+  request: unknown,
+  metadata: Metadata,
+  options: { deadline: Date },
+  callback: (error: unknown, response: unknown) => void,
+) => void;
+type StreamMethod = (
+  request: unknown,
+  metadata: Metadata,
+  options: { deadline: Date },
+) => ClientReadableStream<unknown>;
+
+export class Transport {
+  readonly socket: string;
+  readonly timeouts: { call: number; stream: number; connect: number };
+  private readonly clients = new Map<ServiceName, Client>();
+  private readonly target: string;
+  /** Count of RPCs issued, for benches and progress. */
+  calls = 0;
+
+  constructor(
+    socket: string,
+    timeouts: { call?: number | undefined; stream?: number | undefined; connect?: number | undefined } = {},
+  ) {
+    this.socket = socket;
+    this.target = `unix://${socket.startsWith('/') ? '' : '/'}${socket}`;
+    this.timeouts = {
+      call: timeouts.call ?? DEFAULT_TIMEOUTS.call,
+      stream: timeouts.stream ?? DEFAULT_TIMEOUTS.stream,
+      connect: timeouts.connect ?? DEFAULT_TIMEOUTS.connect,
+    };
+  }
+
+  private client(service: ServiceName): Client {
+    let client = this.clients.get(service);
+    if (!client) {
+      const Ctor = serviceConstructor(service);
+      // All services share one channel: grpc-js pools subchannels by target and options.
+      client = new Ctor(this.target, credentials.createInsecure(), {
+        'grpc.max_receive_message_length': MAX_MESSAGE,
+        'grpc.max_send_message_length': MAX_MESSAGE,
+        'grpc.default_authority': 'localhost',
+        'grpc.enable_retries': 0,
+      });
+      this.clients.set(service, client);
+    }
+    return client;
+  }
+
+  private metadata(namespace: string | undefined): Metadata {
+    const md = new Metadata();
+    if (namespace !== undefined) md.set('containerd-namespace', namespace);
+    return md;
+  }
+
+  unary<R>(service: ServiceName, method: string, request: unknown, options: CallOptions = {}): Promise<R> {
+    const client = this.client(service) as unknown as Record<string, UnaryMethod>;
+    const fn = client[method];
+    if (!fn) throw new Error(`no RPC ${service}/${method} in the proto subset`);
+    const rpc = `${service.split('.')[0]}.${method}`;
+    const deadline = new Date(Date.now() + (options.timeoutMs ?? this.timeouts.call));
+    this.calls++;
+    return new Promise<R>((resolve, reject) => {
+      fn.call(client, request, this.metadata(options.namespace), { deadline }, (error, response) => {
+        if (error) reject(fromGrpcError(error, rpc, this.socket));
+        else resolve(response as R);
+      });
+    });
+  }
+
+  /** Collects a server stream; the deadline covers the whole stream. */
+  stream<R>(service: ServiceName, method: string, request: unknown, options: CallOptions = {}): Promise<R[]> {
+    const client = this.client(service) as unknown as Record<string, StreamMethod>;
+    const fn = client[method];
+    if (!fn) throw new Error(`no RPC ${service}/${method} in the proto subset`);
+    const rpc = `${service.split('.')[0]}.${method}`;
+    const deadline = new Date(Date.now() + (options.timeoutMs ?? this.timeouts.stream));
+    this.calls++;
+    return new Promise<R[]>((resolve, reject) => {
+      const out: R[] = [];
+      const call = fn.call(client, request, this.metadata(options.namespace), { deadline });
+      call.on('data', (message: R) => out.push(message));
+      call.on('error', (error) => reject(fromGrpcError(error, rpc, this.socket)));
+      call.on('end', () => resolve(out));
+    });
+  }
+
+  close(): void {
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+  }
+}
