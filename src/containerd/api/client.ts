@@ -3,7 +3,12 @@
  * serves every namespace of a node.
  */
 import { existsSync, statSync } from 'node:fs';
-import { ContainerdError, ContainerdUnreachableError, UnimplementedError } from './errors.js';
+import {
+  ContainerdError,
+  ContainerdUnreachableError,
+  DeadlineExceededError,
+  UnimplementedError,
+} from './errors.js';
 import { Transport, type CallOptions } from './transport.js';
 import * as W from './wire.js';
 import type * as T from './types.js';
@@ -56,9 +61,11 @@ export class ContainerdClient {
       const reason =
         error instanceof UnimplementedError
           ? 'something answers there, but it is not containerd (no containerd Version service)'
-          : error instanceof ContainerdError
-            ? error.message
-            : String(error);
+          : error instanceof DeadlineExceededError
+            ? `no gRPC answer within ${client.transport.timeouts.connect} ms (is it containerd's ttrpc or debug socket?)`
+            : error instanceof ContainerdError
+              ? error.message
+              : String(error);
       throw new ContainerdUnreachableError(`cannot talk to containerd on ${socket}: ${reason}`, {
         input: socket,
         hint,

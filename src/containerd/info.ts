@@ -1,0 +1,123 @@
+/** Observes a containerd node: version, snapshotter plugins, namespaces and what each namespace holds. */
+import { ContainerdClient, ContainerdError, NotFoundError, type Plugin } from './api/index.js';
+import { Transport } from './api/transport.js';
+
+export const SNAPSHOTTER_PLUGIN_TYPE = 'io.containerd.snapshotter.v1';
+
+export interface SnapshotterPluginInfo {
+  id: string;
+  /** Proxy plugins are separate processes reached on `address`. */
+  proxy: boolean;
+  address: string | undefined;
+  /** Why containerd could not load it, if it could not. */
+  initError: string | undefined;
+  /** For proxy plugins: whether the snapshotter itself answers on its socket. */
+  answers: boolean | undefined;
+  answerError: string | undefined;
+}
+
+export interface NamespaceCounts {
+  name: string;
+  images: number;
+  containers: number;
+  runningTasks: number;
+  tasks: number;
+  /** Snapshots per snapshotter as containerd lists them (records without backend data are not listed). */
+  snapshots: Record<string, number | { error: string }>;
+}
+
+export interface ContainerdInfo {
+  socket: string;
+  version: string;
+  revision: string;
+  uuid: string;
+  pid: number;
+  snapshotters: SnapshotterPluginInfo[];
+  namespaces: NamespaceCounts[];
+}
+
+/** Asks a proxy snapshotter directly whether it serves the snapshots API: a NotFound for a made-up key is a yes. */
+export async function probeSnapshotterSocket(
+  address: string,
+  timeoutMs = 2_000,
+): Promise<string | undefined> {
+  const transport = new Transport(address, { call: timeoutMs });
+  try {
+    await transport.unary('snapshots.v1.Snapshots', 'Stat', { snapshotter: '', key: 'kata-deploy-probe' });
+    return undefined;
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    transport.close();
+  }
+}
+
+export async function describeSnapshotters(client: ContainerdClient): Promise<SnapshotterPluginInfo[]> {
+  const plugins: Plugin[] = await client.introspection.plugins([`type==${SNAPSHOTTER_PLUGIN_TYPE}`]);
+  return Promise.all(
+    plugins.map(async (p) => {
+      const address = p.exports['address'];
+      const proxy = address !== undefined;
+      const answerError = proxy ? await probeSnapshotterSocket(address) : undefined;
+      return {
+        id: p.id,
+        proxy,
+        address,
+        initError: p.initError?.message,
+        answers: proxy ? answerError === undefined : undefined,
+        answerError,
+      };
+    }),
+  );
+}
+
+async function countNamespace(
+  client: ContainerdClient,
+  name: string,
+  snapshotters: string[],
+): Promise<NamespaceCounts> {
+  const [images, containers, tasks] = await Promise.all([
+    client.images.list(name),
+    client.containers.list(name),
+    client.tasks.list(name),
+  ]);
+  const snapshots: NamespaceCounts['snapshots'] = {};
+  await Promise.all(
+    snapshotters.map(async (sn) => {
+      try {
+        snapshots[sn] = (await client.snapshots.list(name, sn)).length;
+      } catch (error) {
+        snapshots[sn] = { error: error instanceof ContainerdError ? error.message : String(error) };
+      }
+    }),
+  );
+  return {
+    name,
+    images: images.length,
+    containers: containers.length,
+    tasks: tasks.length,
+    runningTasks: tasks.filter((t) => t.status === 'RUNNING').length,
+    snapshots,
+  };
+}
+
+export async function gatherContainerdInfo(client: ContainerdClient): Promise<ContainerdInfo> {
+  const [version, server, snapshotters, namespaces] = await Promise.all([
+    client.version(),
+    client.introspection.server(),
+    describeSnapshotters(client),
+    client.namespaces.list(),
+  ]);
+  const usable = snapshotters.filter((s) => s.initError === undefined).map((s) => s.id);
+  const counts = await Promise.all(namespaces.map((n) => countNamespace(client, n.name, usable)));
+  return {
+    socket: client.transport.socket,
+    version: version.version,
+    revision: version.revision,
+    uuid: server.uuid,
+    pid: server.pid,
+    snapshotters,
+    namespaces: counts,
+  };
+}
