@@ -200,7 +200,6 @@ function hasWork(plans: NamespacePlan[]): boolean {
 function verdict(
   observation: Observation,
   plans: NamespacePlan[],
-  options: CleanOptions,
 ): { clean: CleanVerdict; reasons: string[] } {
   const leftovers: string[] = [];
   for (const plan of plans) {
