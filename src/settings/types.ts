@@ -1,0 +1,97 @@
+/** The validated, frozen configuration every other module reads. Built only by `loadSettings`. */
+
+export const RUNTIMES = [
+  'containerd',
+  'k3s',
+  'k3s-agent',
+  'rke2-server',
+  'rke2-agent',
+  'k0s-worker',
+  'k0s-controller',
+  'microk8s',
+] as const;
+/** The container runtime flavour on the node, named as upstream names it. */
+export type RuntimeName = (typeof RUNTIMES)[number];
+
+export const DISTRIBUTIONS = ['k8s', 'k3s', 'rke2', 'k0s', 'microk8s'] as const;
+export type Distribution = (typeof DISTRIBUTIONS)[number];
+
+export const SERVICE_MANAGERS = ['systemd', 'process'] as const;
+export type ServiceManagerKind = (typeof SERVICE_MANAGERS)[number];
+
+export const SNAPSHOTTERS = ['nydus', 'erofs'] as const;
+export type SetupSnapshotter = (typeof SNAPSHOTTERS)[number];
+
+/** A proxy setting: one value for every shim, or one per named shim (`shim=value;shim2=value`). */
+export type ProxySetting =
+  | { readonly kind: 'global'; readonly value: string }
+  | { readonly kind: 'perShim'; readonly values: ReadonlyMap<string, string> };
+
+/** `CONTAINER_RUNTIME_VERSION` split into its parts (`containerd://2.1.5-k3s1`). */
+export interface RuntimeVersion {
+  readonly runtime: string;
+  readonly major: number;
+  readonly minor: number;
+  readonly patch: number;
+  readonly raw: string;
+}
+
+export interface Settings {
+  /** `NODE_NAME`: the node this run acts on. */
+  readonly nodeName: string;
+  /** The node's architecture as upstream names it (`x86_64`, `aarch64`, `s390x`, `ppc64le`). */
+  readonly arch: string;
+  /** `DEBUG`: containerd debug logging plus a `-debug` variant handler per shim. */
+  readonly debug: boolean;
+  /** `SHIMS_<ARCH>`, in the order given, without duplicates. */
+  readonly shims: readonly string[];
+  /** `DEFAULT_SHIM_<ARCH>`; always one of `shims`. */
+  readonly defaultShim: string;
+  /** `SNAPSHOTTER_HANDLER_MAPPING_<ARCH>`: shim → snapshotter as written (`nydus`, not its instance name). */
+  readonly snapshotterMapping: ReadonlyMap<string, string>;
+  /** `PULL_TYPE_MAPPING_<ARCH>`: shim → pull type. */
+  readonly pullTypeMapping: ReadonlyMap<string, string>;
+  /** `EXPERIMENTAL_FORCE_GUEST_PULL_<ARCH>`. */
+  readonly forceGuestPull: readonly string[];
+  /** `ALLOWED_HYPERVISOR_ANNOTATIONS_<ARCH>` resolved per shim (global entries included), sorted. */
+  readonly hypervisorAnnotations: ReadonlyMap<string, readonly string[]>;
+  /** `AGENT_HTTPS_PROXY`. */
+  readonly agentHttpsProxy: ProxySetting | undefined;
+  /** `AGENT_NO_PROXY`. */
+  readonly agentNoProxy: ProxySetting | undefined;
+  /** `EXPERIMENTAL_SETUP_SNAPSHOTTER`. */
+  readonly setupSnapshotters: readonly SetupSnapshotter[];
+  /** `MULTI_INSTALL_SUFFIX`; undefined when unset or empty. */
+  readonly multiInstallSuffix: string | undefined;
+  /** `INSTALLATION_PREFIX`, without a trailing slash; undefined when unset or empty. */
+  readonly installationPrefix: string | undefined;
+  /** `CONTAINERD_CONFIG_FILE_NAME`: a bare file name under the containerd config directory. */
+  readonly containerdConfigFileName: string;
+  /** `K8S_DISTRIBUTION`: the declared flavour, cross-checked against the runtime. */
+  readonly k8sDistribution: Distribution | undefined;
+  /** `CONTAINER_RUNTIME_VERSION`, when the launcher passed it. */
+  readonly containerRuntimeVersion: RuntimeVersion | undefined;
+  /** `NODE_MACHINE_ID`: refuse to touch a host whose /etc/machine-id differs. */
+  readonly nodeMachineId: string | undefined;
+  /** `HELM_POST_DELETE_HOOK`: `cleanup` does nothing (legacy). */
+  readonly helmPostDeleteHook: boolean;
+
+  /** `--host-root`: where the node's file system is seen from this process (`/` on a node, `/host` in a pod). */
+  readonly hostRoot: string;
+  /** `--artifacts-dir`: the payload, holding an `opt/kata/` tree. */
+  readonly artifactsDir: string;
+  /** `--containerd-socket`: node path of containerd's socket; undefined means the runtime's default. */
+  readonly containerdSocket: string | undefined;
+  /** `--containerd-bin`: containerd binary used for `--version` and `config dump`; undefined = look on the host. */
+  readonly containerdBinary: string | undefined;
+  /** `--runtime`: the runtime flavour; undefined means detect it. */
+  readonly runtime: RuntimeName | undefined;
+  /** `--service-manager`. */
+  readonly serviceManager: ServiceManagerKind;
+  /** `--dry-run`: print the plan, change nothing. */
+  readonly dryRun: boolean;
+  /** `--restart-timeout`: how long containerd may take to answer after a restart, in ms. */
+  readonly restartTimeoutMs: number;
+  /** Test hook `KATA_DEPLOY_TEST_CRASH_AFTER_STEP`: kill the process after applying step N (1-based). */
+  readonly crashAfterStep: number | undefined;
+}
