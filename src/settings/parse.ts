@@ -115,9 +115,7 @@ export function parseProxy(raw: string): Parsed<ProxySetting | undefined> {
   const unsafe =
     'no whitespace, quotes, backslashes, `$` or `;` inside a value (it goes on the kernel command line)';
   if (!raw.includes('=')) {
-    return UNSAFE_IN_VALUE.test(raw)
-      ? bad(`one proxy value with ${unsafe}`)
-      : ok({ kind: 'global', value: raw });
+    return unsafeValue(raw) ? bad(`one proxy value with ${unsafe}`) : ok({ kind: 'global', value: raw });
   }
   const values = new Map<string, string>();
   for (const entry of raw.split(';').filter((s) => s !== '')) {
