@@ -1,0 +1,201 @@
+/**
+ * File operations on real paths, each one safe to interrupt: writes go to a temp file in the same directory,
+ * are fsynced and renamed over the target, so a reader (or a running binary) sees the old file or the new one,
+ * never a half-written one, and an executing file is never opened for writing (no ETXTBSY).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { constants, createReadStream, createWriteStream, type Stats } from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { HostError, isErrno } from '../errors/index.js';
+
+export function sha256(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
+function fail(action: string, path: string, error: unknown): never {
+  if (error instanceof HostError) throw error;
+  const reason = error instanceof Error ? error.message : String(error);
+  throw new HostError(`cannot ${action} ${path}: ${reason}`, { input: path, cause: error });
+}
+
+function tempName(path: string): string {
+  return join(
+    dirname(path),
+    `.${basename(path)}.kata-deploy-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
+}
+
+export async function readIfExists(path: string): Promise<Buffer | undefined> {
+  try {
+    return await fsp.readFile(path);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT', 'ENOTDIR')) return undefined;
+    return fail('read', path, error);
+  }
+}
+
+export async function lstatIfExists(path: string): Promise<Stats | undefined> {
+  try {
+    return await fsp.lstat(path);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT', 'ENOTDIR')) return undefined;
+    return fail('stat', path, error);
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await fsp.open(dir, constants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Creates missing directories; returns the ones it created, outermost first. */
+export async function mkdirp(path: string, mode = 0o755): Promise<string[]> {
+  const created: string[] = [];
+  let dir = path;
+  while ((await lstatIfExists(dir)) === undefined) {
+    created.unshift(dir);
+    dir = dirname(dir);
+  }
+  try {
+    for (const d of created)
+      await fsp
+        .mkdir(d, { mode })
+        .catch((e: unknown) => (isErrno(e, 'EEXIST') ? undefined : Promise.reject(e)));
+  } catch (error) {
+    fail('create the directory', path, error);
+  }
+  return created;
+}
+
+async function renameInto(temp: string, path: string): Promise<void> {
+  try {
+    await fsp.rename(temp, path);
+    await fsyncDir(dirname(path));
+  } catch (error) {
+    await fsp.rm(temp, { force: true });
+    fail('replace', path, error);
+  }
+}
+
+export async function writeAtomic(path: string, data: Buffer | string, mode = 0o644): Promise<void> {
+  await mkdirp(dirname(path));
+  const temp = tempName(path);
+  try {
+    const handle = await fsp.open(temp, 'wx', mode);
+    try {
+      await handle.writeFile(data);
+      await handle.chmod(mode);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    await fsp.rm(temp, { force: true });
+    fail('write', path, error);
+  }
+  await renameInto(temp, path);
+}
+
+/** Copies `from` (anywhere) to `path` through a temp file and a rename. */
+export async function copyAtomic(from: string, path: string, mode: number): Promise<void> {
+  await mkdirp(dirname(path));
+  const temp = tempName(path);
+  try {
+    await pipeline(createReadStream(from), createWriteStream(temp, { flags: 'wx', mode, flush: true }));
+    await fsp.chmod(temp, mode);
+  } catch (error) {
+    await fsp.rm(temp, { force: true });
+    fail(`copy ${from} to`, path, error);
+  }
+  await renameInto(temp, path);
+}
+
+export async function symlinkAtomic(path: string, target: string): Promise<void> {
+  await mkdirp(dirname(path));
+  const temp = tempName(path);
+  try {
+    await fsp.symlink(target, temp);
+  } catch (error) {
+    fail('create a symlink at', path, error);
+  }
+  await renameInto(temp, path);
+}
+
+export async function removeFile(path: string): Promise<boolean> {
+  try {
+    await fsp.unlink(path);
+    return true;
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return false;
+    return fail('remove', path, error);
+  }
+}
+
+export async function removeTree(path: string): Promise<void> {
+  try {
+    await fsp.rm(path, { recursive: true, force: true });
+  } catch (error) {
+    fail('remove the tree', path, error);
+  }
+}
+
+/** Removes an empty directory; a missing or non-empty one is left as it is. */
+export async function removeDirIfEmpty(path: string): Promise<boolean> {
+  try {
+    await fsp.rmdir(path);
+    return true;
+  } catch (error) {
+    if (isErrno(error, 'ENOENT', 'ENOTEMPTY', 'EEXIST')) return false;
+    return fail('remove the directory', path, error);
+  }
+}
+
+export interface TreeEntry {
+  /** Path relative to the walked directory, `/`-separated. */
+  readonly rel: string;
+  readonly type: 'file' | 'dir' | 'symlink';
+  readonly mode: number;
+  readonly size: number;
+  readonly linkTarget?: string;
+}
+
+/** Every entry under `dir` (not following symlinks), sorted by path; empty when `dir` is missing. */
+export async function walk(dir: string): Promise<TreeEntry[]> {
+  const out: TreeEntry[] = [];
+  const visit = async (rel: string): Promise<void> => {
+    const names = (await fsp.readdir(rel === '' ? dir : join(dir, rel))).sort();
+    for (const name of names) {
+      const r = rel === '' ? name : `${rel}/${name}`;
+      const st = await fsp.lstat(join(dir, r));
+      const mode = st.mode & 0o7777;
+      if (st.isDirectory()) {
+        out.push({ rel: r, type: 'dir', mode, size: 0 });
+        await visit(r);
+      } else if (st.isSymbolicLink()) {
+        out.push({ rel: r, type: 'symlink', mode, size: 0, linkTarget: await fsp.readlink(join(dir, r)) });
+      } else if (st.isFile()) {
+        out.push({ rel: r, type: 'file', mode, size: st.size });
+      }
+    }
+  };
+  if ((await lstatIfExists(dir))?.isDirectory()) {
+    try {
+      await visit('');
+    } catch (error) {
+      fail('list', dir, error);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,57 @@
+/**
+ * The install state file: what install found and what it wrote, so cleanup can put every file back byte for
+ * byte (or, when somebody edited a file since, remove only kata-deploy's part). Written atomically before the
+ * change it describes, so an interrupted run always finds a record of what it may have done.
+ */
+import { z } from 'zod';
+import { HostError } from '../errors/index.js';
+
+export const fileRecordSchema = z.object({
+  /** `created`: the file did not exist before kata-deploy; `existing`: it did. */
+  origin: z.enum(['created', 'existing']),
+  /** sha256 of the file as found (existing files). */
+  originalSha256: z.string().optional(),
+  /** Node path of the byte-for-byte copy of the original (existing files). */
+  backupFile: z.string().optional(),
+  /** sha256 of what kata-deploy last wrote. */
+  writtenSha256: z.string(),
+  /** What the TOML edit changed, so it can be undone on a file that was edited since (containerd/config). */
+  edit: z.unknown().optional(),
+});
+export type FileRecord = z.infer<typeof fileRecordSchema>;
+
+export const installStateSchema = z.object({
+  version: z.literal(1),
+  suffix: z.string().optional(),
+  installDir: z.string(),
+  /** Handlers configured in containerd. */
+  handlers: z.array(z.string()),
+  /** Files outside the install dir that kata-deploy wrote or edited, by node path. */
+  files: z.record(z.string(), fileRecordSchema),
+  /** Directories outside the install dir that kata-deploy created, outermost first. */
+  createdDirs: z.array(z.string()),
+  /** The phase of the last run: an `installing` or `cleaning` state means that run was interrupted. */
+  phase: z.enum(['installing', 'installed', 'cleaning']),
+});
+export type InstallState = z.infer<typeof installStateSchema>;
+
+export function parseInstallState(text: string, path: string): InstallState {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new HostError(`the install state ${path} is not JSON`, { input: path, cause: error });
+  }
+  const parsed = installStateSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new HostError(`the install state ${path} is invalid: ${parsed.error.issues[0]?.message ?? ''}`, {
+      input: path,
+      hint: 'restore it from a backup, or remove it to clean up by name only',
+    });
+  }
+  return parsed.data;
+}
+
+export function formatInstallState(state: InstallState): string {
+  return `${JSON.stringify(state, null, 2)}\n`;
+}
