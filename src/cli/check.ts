@@ -1,5 +1,82 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import {
+  fixtureHostFacts,
+  renderReport,
+  runCheck,
+  systemHostFacts,
+  HYPERVISORS,
+  type Hypervisor,
+} from '../check/index.js';
+import { UsageError } from '../errors/index.js';
+import { emitResult } from '../output/emit.js';
+import { globalOptions } from './context.js';
+
+interface CheckFlags {
+  verbose?: boolean;
+  networkChecks: boolean;
+  includeAllReleases?: boolean;
+  hypervisor?: Hypervisor;
+  hostRoot?: string;
+}
 
 export function registerCheckCommand(program: Command): void {
-  program.command('check').description('check that this host can run Kata Containers');
+  program
+    .command('check')
+    .alias('kata-check')
+    .description('check that this host can run Kata Containers (CPU, kernel modules, KVM, newer releases)')
+    .option('-v, --verbose', 'print every check, not only warnings and failures')
+    .option('-n, --no-network-checks', 'skip the release check (also: KATA_CHECK_NO_NETWORK=<non-empty>)')
+    .option('--include-all-releases', 'count pre-releases when looking for a newer release')
+    .addOption(
+      new Option(
+        '--hypervisor <type>',
+        'check for this hypervisor only (default: every one kata-deploy ships)',
+      ).choices(HYPERVISORS),
+    )
+    .option(
+      '--host-root <dir>',
+      'read /proc, /sys, /dev and /lib/modules below <dir> (fixture trees; see docs/check.md)',
+    )
+    .addHelpText(
+      'after',
+      '\nExit status: 0 capable, 1 not capable (or cannot tell), 2 usage error.\n' +
+        'Examples:\n  kata-deploy check --verbose\n  kata-deploy check --hypervisor qemu --no-network-checks --json',
+    )
+    .action(async (flags: CheckFlags, command: Command) => {
+      const g = globalOptions(command);
+      const host =
+        flags.hostRoot === undefined ? systemHostFacts() : fixtureHostFacts(checkedRoot(flags.hostRoot));
+      const envSkip = process.env['KATA_CHECK_NO_NETWORK'];
+      const skipReleaseCheck = !flags.networkChecks
+        ? '--no-network-checks'
+        : envSkip
+          ? 'KATA_CHECK_NO_NETWORK is set'
+          : undefined;
+      const report = await runCheck(host, {
+        ...(flags.hypervisor === undefined ? {} : { hypervisor: flags.hypervisor }),
+        ...(skipReleaseCheck === undefined ? {} : { skipReleaseCheck }),
+        includePrereleases: flags.includeAllReleases === true,
+      });
+      emitResult(g.json, report, (r) => renderReport(r, flags.verbose === true));
+      if (!report.capable) process.exitCode = 1;
+    });
+}
+
+function checkedRoot(dir: string): string {
+  const root = resolve(dir);
+  let isDir = false;
+  try {
+    isDir = statSync(root).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) {
+    throw new UsageError(`--host-root: ${root} is not a directory`, {
+      input: '--host-root',
+      hint: 'point it at a tree laid out like / (proc/cpuinfo, sys/module, dev/kvm)',
+    });
+  }
+  return root;
 }

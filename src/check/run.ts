@@ -1,0 +1,38 @@
+/** The check as one call: observe the host through a `HostFacts` reader, then evaluate the rules. */
+import { evaluate } from './evaluate.js';
+import { gatherFacts, type HostFacts } from './facts.js';
+import type { CheckReport, Hypervisor } from './types.js';
+
+/**
+ * The Kata Containers release this kata-deploy installs; the release check compares it with the newest
+ * release. Keep it in step with the payload's versions.yaml.
+ */
+export const BUNDLED_KATA_VERSION = '3.20.0';
+
+export interface CheckOptions {
+  readonly hypervisor?: Hypervisor;
+  /** Why the release check is skipped (`--no-network-checks`, KATA_CHECK_NO_NETWORK); undefined runs it. */
+  readonly skipReleaseCheck?: string;
+  /** Count pre-releases as candidates for "newer release available". @default false */
+  readonly includePrereleases?: boolean;
+  /** @default BUNDLED_KATA_VERSION */
+  readonly kataVersion?: string;
+  /** @default the GitHub releases API of kata-containers/kata-containers */
+  readonly releasesUrl?: string;
+  /** @default RELEASE_CHECK_TIMEOUT_MS (3 s) */
+  readonly releaseTimeoutMs?: number;
+}
+
+export async function runCheck(host: HostFacts, options: CheckOptions = {}): Promise<CheckReport> {
+  const facts = await gatherFacts(host, {
+    probeKvm: options.hypervisor !== 'remote',
+    ...(options.skipReleaseCheck === undefined ? {} : { skipReleaseCheck: options.skipReleaseCheck }),
+    ...(options.releasesUrl === undefined ? {} : { releasesUrl: options.releasesUrl }),
+    ...(options.releaseTimeoutMs === undefined ? {} : { releaseTimeoutMs: options.releaseTimeoutMs }),
+  });
+  return evaluate(facts, {
+    ...(options.hypervisor === undefined ? {} : { hypervisor: options.hypervisor }),
+    kataVersion: options.kataVersion ?? BUNDLED_KATA_VERSION,
+    includePrereleases: options.includePrereleases ?? false,
+  });
+}
