@@ -32,8 +32,8 @@ fi
 # A private apt view of the newer suites: own sources file and lists dir, nothing system-wide changes.
 archive_uri() {
   # The archive URI the machine already uses (never hard-coded): first non-security URI from the sources.
-  grep -hE '^(URIs:|deb )' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null |
-    grep -v security | sed -E 's/^URIs:[[:space:]]*//; s/^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?//' |
+  { grep -hsE '^(URIs:|deb )' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list || true; } |
+    { grep -v security || true; } | sed -E 's/^URIs:[[:space:]]*//; s/^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?//' |
     awk '{print $1; exit}'
 }
 apt_private() {

@@ -4,21 +4,23 @@
  *
  * Its promise is the verdict: `clean: true` only when a final enumeration that can see stale records
  * (meta.db) finds none left; `unknown` whenever something could not be listed. Callers wipe data only on true.
+ * Rounds repeat (observe, plan, apply) until nothing is left to do or a round makes no progress.
  */
-import {
-  ContainerdError,
-  FailedPreconditionError,
-  NotFoundError,
-  UnavailableError,
-  type ContainerdClient,
-} from '../containerd/api/index.js';
+import type { ContainerdClient } from '../containerd/api/index.js';
 import { UsageError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../output/log.js';
 import { noProgress, type Progress } from '../output/progress.js';
+import { applyNamespacePlan } from './apply.js';
 import { observe, type MetaRecordReader, type Observation } from './observe.js';
 import { describeReason, planNamespace } from './plan.js';
-import { removeLeafFirst, type RemoveOutcome } from './schedule.js';
-import type { CleanResult, CleanVerdict, NamespacePlan, NamespaceResult } from './types.js';
+import type {
+  CleanResult,
+  CleanVerdict,
+  NamespacePlan,
+  NamespaceResult,
+  RemainReason,
+  RemainingSnapshot,
+} from './types.js';
 
 export const FALLBACK_NAMESPACES = ['k8s.io'];
 
@@ -51,41 +53,6 @@ async function resolveNamespaces(client: ContainerdClient, options: CleanOptions
   }
 }
 
-function classifyRemoveError(error: unknown): RemoveOutcome {
-  if (error instanceof NotFoundError) return { kind: 'gone' };
-  if (error instanceof UnavailableError)
-    return { kind: 'failed', reason: { kind: 'backend-unreachable', message: error.message } };
-  if (error instanceof FailedPreconditionError || error instanceof ContainerdError) {
-    return { kind: 'failed', reason: { kind: 'error', message: error.message } };
-  }
-  throw error;
-}
-
-async function deleteContainers(
-  client: ContainerdClient,
-  plan: NamespacePlan,
-  result: NamespaceResult,
-  log: Logger,
-) {
-  for (const id of plan.deleteContainers) {
-    // A task may have started since the listing; containerd would delete the record under it.
-    try {
-      const task = await client.tasks.get(plan.namespace, id);
-      result.keptContainers.push({ id, taskStatus: task.status, snapshotKey: '' });
-      log.info(`${plan.namespace}: container ${id} gained a task (${task.status}); keeping it`);
-      continue;
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-    }
-    try {
-      await client.containers.delete(plan.namespace, id);
-      result.containersRemoved.push(id);
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-    }
-  }
-}
-
 function emptyResult(namespace: string): NamespaceResult {
   return {
     namespace,
@@ -97,18 +64,22 @@ function emptyResult(namespace: string): NamespaceResult {
   };
 }
 
-function unknownReasons(observation: Observation): string[] {
-  const reasons = observation.listingErrors.map(
-    (e) => `listing namespace ${e.namespace} failed: ${e.message}`,
-  );
-  if (!observation.metaDbUsed) {
-    reasons.push(
-      observation.metaDbError
-        ? `meta.db could not be read (${observation.metaDbError}); containerd's List hides stale records, so an empty listing proves nothing`
-        : `meta.db was not read (give --meta-db); containerd's List hides stale records, so an empty listing proves nothing`,
-    );
+const hasWork = (plans: NamespacePlan[]): boolean =>
+  plans.some((p) => p.removalOrder.length > 0 || p.deleteContainers.length > 0);
+
+/** What stays after the last round, with the most specific reason known for each record. */
+function remainingOf(plan: NamespacePlan, lastFailures: Map<string, RemainReason>): RemainingSnapshot[] {
+  const stays: RemainingSnapshot[] = [...plan.kept];
+  for (const key of plan.removalOrder) {
+    const missing = plan.relink.get(key);
+    const reason: RemainReason =
+      lastFailures.get(key) ??
+      (missing
+        ? { kind: 'dangling-child-link', missingChildren: missing }
+        : { kind: 'error', message: 'still present after the last round made no progress' });
+    stays.push({ key, reason });
   }
-  return reasons;
+  return stays.sort((a, b) => a.key.localeCompare(b.key));
 }
 
 export async function cleanSnapshots(client: ContainerdClient, options: CleanOptions): Promise<CleanResult> {
@@ -119,6 +90,7 @@ export async function cleanSnapshots(client: ContainerdClient, options: CleanOpt
   const concurrency = options.concurrency ?? 8;
   const { names, fallback } = await resolveNamespaces(client, options, log);
   const results = new Map(names.map((n) => [n, emptyResult(n)]));
+  const lastFailures = new Map<string, Map<string, RemainReason>>();
 
   let rounds = 0;
   let observation = await observe(client, options.snapshotter, names, options.readMeta);
@@ -129,29 +101,27 @@ export async function cleanSnapshots(client: ContainerdClient, options: CleanOpt
   while (!options.dryRun && observation.listingErrors.length === 0 && hasWork(plans)) {
     rounds++;
     let progressMade = 0;
-    const total = plans.reduce((n, p) => n + p.removalOrder.length, 0);
     let done = 0;
+    const total = plans.reduce((n, p) => n + p.removalOrder.length, 0);
     for (const plan of plans) {
       const result = results.get(plan.namespace) ?? emptyResult(plan.namespace);
-      const containersBefore = result.containersRemoved.length;
-      await deleteContainers(client, plan, result, log);
-      const outcome = await removeLeafFirst(
-        plan,
-        async (key) => {
-          try {
-            await client.snapshots.remove(plan.namespace, options.snapshotter, key);
-            return { kind: 'removed' };
-          } catch (error) {
-            return classifyRemoveError(error);
-          }
-        },
+      const applied = await applyNamespacePlan(client, plan, {
+        snapshotter: options.snapshotter,
         concurrency,
-        () => progress.update(++done, total, `round ${rounds}: removing ${options.snapshotter} snapshots`),
+        onRemoved: () =>
+          progress.update(++done, total, `round ${rounds}: removing ${options.snapshotter} snapshots`),
+      });
+      result.snapshotsRemoved += applied.removed;
+      result.sweptByGc += applied.gone;
+      result.containersRemoved.push(...applied.containersRemoved);
+      lastFailures.set(plan.namespace, new Map(applied.remaining.map((r) => [r.key, r.reason])));
+      // A container that gained a task forces a fresh plan: its chain must now stay.
+      progressMade += applied.removed + applied.gone + applied.containersRemoved.length + applied.relinked;
+      progressMade += applied.containersGainedTask.length;
+      log.debug(
+        `${plan.namespace}: round ${rounds}: removed ${applied.removed}, swept by GC ${applied.gone}, ` +
+          `relinked ${applied.relinked}, ${applied.remaining.length} failed`,
       );
-      result.snapshotsRemoved += outcome.removed;
-      result.sweptByGc += outcome.gone;
-      progressMade += outcome.removed + outcome.gone + result.containersRemoved.length - containersBefore;
-      log.debug(`${plan.namespace}: round ${rounds} removed ${outcome.removed}, swept by GC ${outcome.gone}`);
     }
     progress.done();
     observation = await observe(client, options.snapshotter, names, options.readMeta);
@@ -161,14 +131,7 @@ export async function cleanSnapshots(client: ContainerdClient, options: CleanOpt
 
   for (const plan of plans) {
     const result = results.get(plan.namespace) ?? emptyResult(plan.namespace);
-    result.remaining = plan.kept.concat(
-      plan.removalOrder
-        .filter((k) => !plan.kept.some((r) => r.key === k))
-        .map((key) => ({
-          key,
-          reason: { kind: 'error' as const, message: 'still present after the last round made no progress' },
-        })),
-    );
+    result.remaining = remainingOf(plan, lastFailures.get(plan.namespace) ?? new Map());
     result.keptContainers = plan.keptContainers;
   }
   for (const error of observation.listingErrors) {
@@ -176,7 +139,7 @@ export async function cleanSnapshots(client: ContainerdClient, options: CleanOpt
     result.listingError = error.message;
   }
 
-  const { clean, reasons } = verdict(observation, plans);
+  const { clean, reasons } = verdict(observation, [...results.values()], plans);
   return {
     snapshotter: options.snapshotter,
     clean,
@@ -193,28 +156,34 @@ export async function cleanSnapshots(client: ContainerdClient, options: CleanOpt
   };
 }
 
-function hasWork(plans: NamespacePlan[]): boolean {
-  return plans.some((p) => p.removalOrder.length > 0 || p.deleteContainers.length > 0);
-}
-
 function verdict(
   observation: Observation,
+  results: NamespaceResult[],
   plans: NamespacePlan[],
 ): { clean: CleanVerdict; reasons: string[] } {
   const leftovers: string[] = [];
+  for (const result of results) {
+    for (const r of result.remaining)
+      leftovers.push(`${result.namespace}: ${r.key} stays: ${describeReason(r.reason)}`);
+    for (const c of result.keptContainers) {
+      leftovers.push(`${result.namespace}: container ${c.id} kept (task ${c.taskStatus})`);
+    }
+  }
   for (const plan of plans) {
-    for (const kept of plan.kept)
-      leftovers.push(`${plan.namespace}: ${kept.key} stays: ${describeReason(kept.reason)}`);
-    for (const key of plan.removalOrder)
-      if (!plan.kept.some((k) => k.key === key)) leftovers.push(`${plan.namespace}: ${key} still present`);
     for (const id of plan.deleteContainers)
       leftovers.push(`${plan.namespace}: container ${id} still present`);
-    for (const c of plan.keptContainers)
-      leftovers.push(`${plan.namespace}: container ${c.id} kept (task ${c.taskStatus})`);
   }
-  if (leftovers.length > 0 && observation.listingErrors.length === 0)
-    return { clean: false, reasons: leftovers };
-  const unknown = unknownReasons(observation);
+  const unknown = observation.listingErrors.map(
+    (e) => `listing namespace ${e.namespace} failed: ${e.message}`,
+  );
+  if (unknown.length === 0 && leftovers.length > 0) return { clean: false, reasons: leftovers };
+  if (!observation.metaDbUsed) {
+    unknown.push(
+      observation.metaDbError
+        ? `meta.db could not be read (${observation.metaDbError}); containerd's List hides stale records, so an empty listing proves nothing`
+        : "meta.db was not read (give --meta-db); containerd's List hides stale records, so an empty listing proves nothing",
+    );
+  }
   if (unknown.length > 0) return { clean: 'unknown', reasons: [...unknown, ...leftovers] };
   return { clean: true, reasons: [] };
 }

@@ -7,7 +7,12 @@ import { ContainerdError, type ContainerdClient } from '../containerd/api/index.
 import type { ObservedNamespace, SnapshotRecordView } from './types.js';
 
 /** Every record of one snapshotter, by namespace then key, as meta.db stores them. */
-export type MetaRecordIndex = Map<string, Map<string, { parent: string | undefined; children: string[] }>>;
+export type MetaRecordIndex = Map<string, Map<string, MetaRecord>>;
+
+export interface MetaRecord {
+  parent: string | undefined;
+  children: string[];
+}
 
 /** Reads meta.db's records for the snapshotter; plugged in by the caller (see metadb-source.ts). */
 export type MetaRecordReader = () => Promise<MetaRecordIndex>;
@@ -28,7 +33,7 @@ export async function observeNamespace(
   client: ContainerdClient,
   namespace: string,
   snapshotter: string,
-  meta: Map<string, { parent: string | undefined; children: string[] }> | undefined,
+  meta: Map<string, MetaRecord> | undefined,
 ): Promise<ObservedNamespace> {
   const [containers, tasks, snapshots] = await Promise.all([
     client.containers.list(namespace),

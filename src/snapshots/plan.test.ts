@@ -89,14 +89,13 @@ test('a container whose task is only created or paused is kept too; one without 
   );
 });
 
-test('a dangling child link keeps the record and its ancestors with the missing child named', () => {
+test('a dangling child link is planned for relinking before its record is removed', () => {
   const records = chain('d', 3);
   records[1] = { ...records[1]!, children: ['d2', 'swept-by-gc'] };
   const plan = planNamespace(observed(records));
-  assert.deepEqual(plan.removalOrder, ['d2']);
-  const reason = plan.kept.find((k) => k.key === 'd1')?.reason;
-  assert.deepEqual(reason, { kind: 'dangling-child-link', missingChildren: ['swept-by-gc'] });
-  assert.equal(plan.kept.find((k) => k.key === 'd0')?.reason.kind, 'parent-of-remaining');
+  assert.deepEqual(plan.removalOrder, ['d2', 'd1', 'd0']);
+  assert.deepEqual([...plan.relink], [['d1', ['swept-by-gc']]]);
+  assert.deepEqual(plan.kept, []);
 });
 
 test('parent links that form a cycle are kept with an error instead of looping', () => {

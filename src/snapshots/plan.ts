@@ -60,13 +60,11 @@ export function planNamespace(observed: ObservedNamespace): NamespacePlan {
     }
   }
 
-  // A child link to a record that no longer exists makes Remove fail forever (GC does not unlink).
+  // A child link to a record that no longer exists makes Remove fail until the link is cleared.
+  const relink = new Map<string, string[]>();
   for (const record of records.values()) {
     const missing = (record.children ?? []).filter((c) => !records.has(c));
-    if (missing.length > 0) {
-      keep(record.key, { kind: 'dangling-child-link', missingChildren: missing.sort() });
-      keepAncestors(record.key);
-    }
+    if (missing.length > 0 && !kept.has(record.key)) relink.set(record.key, missing.sort());
   }
 
   const children = childrenOf(records);
@@ -107,6 +105,7 @@ export function planNamespace(observed: ObservedNamespace): NamespacePlan {
     deleteContainers,
     removalOrder,
     parents,
+    relink,
     keptContainers,
     kept: keptList,
   };
@@ -120,7 +119,7 @@ export function describeReason(reason: RemainReason): string {
     case 'parent-of-remaining':
       return `parent of remaining snapshot ${reason.child}`;
     case 'dangling-child-link':
-      return `dangling child link to ${reason.missingChildren.join(', ')} (a child swept by GC; run \`kata-deploy snapshots repair\`)`;
+      return `dangling child link to ${reason.missingChildren.join(', ')} (a child containerd's GC deleted without unlinking it)`;
     case 'backend-unreachable':
       return `snapshotter unreachable: ${reason.message}`;
     case 'error':

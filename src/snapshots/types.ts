@@ -61,6 +61,11 @@ export interface NamespacePlan {
   removalOrder: string[];
   /** Parent of each key in removalOrder that is itself in removalOrder, for the pipelined scheduler. */
   parents: Map<string, string>;
+  /**
+   * Records whose child list names children that no longer exist (containerd's GC deletes a record without
+   * unlinking it from its parent). Remove refuses them until each missing child is re-created and removed.
+   */
+  relink: Map<string, string[]>;
   keptContainers: KeptContainer[];
   kept: RemainingSnapshot[];
 }

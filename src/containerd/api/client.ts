@@ -307,6 +307,13 @@ export class ContainerdClient {
   };
 
   readonly leases = {
+    create: async (namespace: string, id: string, labels: Record<string, string> = {}): Promise<void> => {
+      await this.transport.unary('leases.v1.Leases', 'Create', { id, labels }, ns(namespace));
+    },
+    /** Makes the lease hold a resource: `type` is `snapshots/<snapshotter>`, `content` or `ingests`. */
+    addResource: async (namespace: string, id: string, resource: T.LeaseResource): Promise<void> => {
+      await this.transport.unary('leases.v1.Leases', 'AddResource', { id, resource }, ns(namespace));
+    },
     list: async (namespace: string, filters: string[] = []): Promise<T.Lease[]> => {
       const r = await this.transport.unary<{ leases: Rec[] }>(
         'leases.v1.Leases',

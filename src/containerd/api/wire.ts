@@ -45,8 +45,9 @@ export function container(w: Record<string, unknown>): T.Container {
 }
 
 export function task(w: Record<string, unknown>): T.Task {
+  // Tasks.List and Tasks.Get leave container_id empty and put the container id in id.
   return {
-    containerId: String(w['container_id'] ?? ''),
+    containerId: String(w['container_id'] || w['id'] || ''),
     id: String(w['id'] ?? ''),
     pid: num(w['pid'] as number),
     status: (w['status'] as T.TaskStatus) ?? 'UNKNOWN',

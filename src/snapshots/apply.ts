@@ -1,0 +1,131 @@
+/**
+ * Executes one namespace's plan through containerd's API. Order matters:
+ * 1. re-confirm that every container to delete still has no task (containerd's server would delete the
+ *    record under a running task, and its snapshot would follow);
+ * 2. remove snapshots leaf first, clearing dangling child links on the way;
+ * 3. delete the container records, after their snapshots: deleting a record first would let the GC sweep its
+ *    snapshot and leave the image's top layer with a dangling child link;
+ * 4. run containerd's GC and wait for it, so the next listing sees what it swept.
+ */
+import {
+  AlreadyExistsError,
+  ContainerdError,
+  NotFoundError,
+  UnavailableError,
+  type ContainerdClient,
+} from '../containerd/api/index.js';
+import { removeLeafFirst, type RemoveOutcome, type ScheduleResult } from './schedule.js';
+import type { KeptContainer, NamespacePlan } from './types.js';
+
+export interface ApplyResult extends ScheduleResult {
+  containersRemoved: string[];
+  /** Containers that gained a task since the listing; the namespace must be planned again. */
+  containersGainedTask: KeptContainer[];
+  relinked: number;
+}
+
+export interface ApplyOptions {
+  snapshotter: string;
+  concurrency: number;
+  onRemoved?: (key: string) => void;
+}
+
+function failed(error: unknown): RemoveOutcome {
+  if (error instanceof NotFoundError) return { kind: 'gone' };
+  if (error instanceof UnavailableError) {
+    return { kind: 'failed', reason: { kind: 'backend-unreachable', message: error.message } };
+  }
+  if (error instanceof ContainerdError)
+    return { kind: 'failed', reason: { kind: 'error', message: error.message } };
+  throw error;
+}
+
+/** Triggers containerd's garbage collection and waits for it: a lease deleted with `sync` does exactly that. */
+export async function collectGarbage(client: ContainerdClient, namespace: string): Promise<void> {
+  const id = `kata-deploy.gc.${process.pid}.${Date.now()}`;
+  await client.leases.create(namespace, id);
+  await client.leases.delete(namespace, id, { sync: true });
+}
+
+/**
+ * Clears a dangling child link: re-creating the missing child puts a real record behind the link, and
+ * removing that record through the API unlinks it from the parent, which containerd's GC never does.
+ */
+async function relinkAndRemove(
+  client: ContainerdClient,
+  namespace: string,
+  snapshotter: string,
+  parent: string,
+  missing: string[],
+): Promise<number> {
+  let cleared = 0;
+  for (const child of missing) {
+    try {
+      await client.snapshots.prepare(namespace, snapshotter, child, parent, { 'kata-deploy/relink': 'true' });
+    } catch (error) {
+      if (!(error instanceof AlreadyExistsError)) throw error;
+    }
+    await client.snapshots.remove(namespace, snapshotter, child);
+    cleared++;
+  }
+  return cleared;
+}
+
+async function confirmNoTask(client: ContainerdClient, plan: NamespacePlan): Promise<KeptContainer[]> {
+  const gained: KeptContainer[] = [];
+  for (const id of plan.deleteContainers) {
+    try {
+      const task = await client.tasks.get(plan.namespace, id);
+      gained.push({ id, taskStatus: task.status, snapshotKey: '' });
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+  }
+  return gained;
+}
+
+export async function applyNamespacePlan(
+  client: ContainerdClient,
+  plan: NamespacePlan,
+  options: ApplyOptions,
+): Promise<ApplyResult> {
+  const { namespace } = plan;
+  const gained = await confirmNoTask(client, plan);
+  if (gained.length > 0) {
+    return {
+      removed: 0,
+      gone: 0,
+      remaining: [],
+      containersRemoved: [],
+      containersGainedTask: gained,
+      relinked: 0,
+    };
+  }
+  let relinked = 0;
+  const outcome = await removeLeafFirst(
+    plan,
+    async (key) => {
+      try {
+        const missing = plan.relink.get(key);
+        if (missing) relinked += await relinkAndRemove(client, namespace, options.snapshotter, key, missing);
+        await client.snapshots.remove(namespace, options.snapshotter, key);
+        return { kind: 'removed' };
+      } catch (error) {
+        return failed(error);
+      }
+    },
+    options.concurrency,
+    (key) => options.onRemoved?.(key),
+  );
+  const containersRemoved: string[] = [];
+  for (const id of plan.deleteContainers) {
+    try {
+      await client.containers.delete(namespace, id);
+      containersRemoved.push(id);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+  }
+  await collectGarbage(client, namespace);
+  return { ...outcome, containersRemoved, containersGainedTask: [], relinked };
+}
