@@ -197,3 +197,24 @@ test('intel: an unknown vendor with vmx is checked as Intel-compatible; without 
     assert.equal(unknown.vendor, 'other');
     assert.equal(unknown.verdict, 'not-capable');
   }));
+
+test('intel: the kvm module missing fails, and so does the device', () =>
+  withTree('intel-bare-metal', async (tree) => {
+    tree
+      .withoutModule('kvm')
+      .remove('/dev/kvm')
+      .fixture({ kvmProbe: { kind: 'open-failed', errno: 'ENOENT' } });
+    const report = await tree.check();
+    const kvm = finding(report, 'module.kvm');
+    assert.equal(kvm.status, 'fail');
+    assert.match(kvm.hint ?? '', /modprobe kvm/);
+    assert.equal(finding(report, 'kvm.device').status, 'fail');
+  }));
+
+test('intel: cpuinfo without a flags line fails ("Cannot find CPU flags")', () =>
+  withTree('intel-bare-metal', async (tree) => {
+    tree.edit('/proc/cpuinfo', (t) => t.replace(/^flags\s*:.*\n/gm, ''));
+    const report = await tree.check();
+    assert.equal(finding(report, 'cpu.flags').status, 'fail');
+    assert.equal(report.verdict, 'not-capable');
+  }));

@@ -91,3 +91,14 @@ test('nested: a VM lacking lm is told to pass the host CPU model through', () =>
     const report = await tree.withoutFlags('lm').check();
     assert.match(finding(report, 'cpu.flag.lm').hint ?? '', /-cpu host/);
   }));
+
+test('nested: without module support and without a kernel config, the hint asks for a built-in module', () =>
+  withTree('amd-nested-pvm', async (tree) => {
+    tree.remove('/boot');
+    const report = await tree.check();
+    assert.match(
+      finding(report, 'module.vhost_vsock').hint ?? '',
+      /this kernel cannot load modules \(no \/proc\/modules\); it needs CONFIG_VHOST_VSOCK=y/,
+    );
+    assert.equal(report.verdict, 'capable');
+  }));
