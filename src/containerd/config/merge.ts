@@ -78,8 +78,17 @@ export function mergeUserChanges(original: string, written: string, current: str
   const ours = diffLines(base, split(original)); // undoes kata-deploy's edit
   const theirs = diffLines(base, split(current)); // the user's changes since
   if (ours === undefined || theirs === undefined) return undefined;
-  for (const x of ours) for (const y of theirs) if (conflict(x, y)) return undefined;
-  const all = [...ours, ...theirs].sort((p, q) => p.start - q.start || p.end - p.start - (q.end - q.start));
+  const same = (x: Hunk, y: Hunk) =>
+    x.start === y.start &&
+    x.end === y.end &&
+    x.lines.length === y.lines.length &&
+    x.lines.every((l, i) => l === y.lines[i]);
+  // A change both sides made (the user undid kata-deploy's lines themselves) is applied once.
+  const theirsOnly = theirs.filter((y) => !ours.some((x) => same(x, y)));
+  for (const x of ours) for (const y of theirsOnly) if (conflict(x, y)) return undefined;
+  const all = [...ours, ...theirsOnly].sort(
+    (p, q) => p.start - q.start || p.end - p.start - (q.end - q.start),
+  );
   const out: string[] = [];
   let at = 0;
   for (const h of all) {

@@ -19,8 +19,8 @@ import {
   type EditRecord,
 } from './edit.js';
 import type { ConfigLayout } from './layout.js';
-import { renderDropIn } from './runtimes.js';
-import { parseToml, type TomlPath, type TomlTable, type TomlValue } from './toml.js';
+import { pluginPaths, renderDropIn } from './runtimes.js';
+import { getAt, parseToml, type TomlPath, type TomlTable, type TomlValue } from './toml.js';
 
 export interface UserEdit {
   readonly edit: ConfigEdit;
@@ -72,6 +72,7 @@ function userBase(path: string, facts: ConfigFacts): string | undefined {
   const current = facts.files.get(path);
   const recorded = facts.recorded[path];
   if (recorded === undefined || current === undefined) return current;
+  if (sha256Text(current) === recorded.originalSha256) return current; // not written yet (interrupted run)
   const original = originalOf(recorded, facts);
   if (sha256Text(current) === recorded.writtenSha256) {
     if (recorded.origin === 'created') return undefined;
@@ -114,6 +115,28 @@ function editUserFile(
   };
 }
 
+/**
+ * containerd 1.x replaces its built-in `runtimes` map with the one a config file defines, so adding only the kata
+ * tables would drop the default `runc` runtime and the CRI plugin would refuse to load. When the user's file does
+ * not define its default runtime, kata-deploy adds containerd's own default for it (and removes it on cleanup).
+ */
+function withDefaultRuntime(edit: ConfigEdit, base: string | undefined, layout: ConfigLayout): ConfigEdit {
+  if (layout.mode !== 'whole-file' || layout.configVersion >= 3) return edit;
+  const runtimes = pluginPaths(layout.configVersion).runtimes;
+  const doc = base === undefined ? {} : parseToml(base, layout.file);
+  const containerd = runtimes.slice(0, -1);
+  const defaultName = getAt(doc, [...containerd, 'default_runtime_name']) ?? 'runc';
+  if (defaultName !== 'runc' || getAt(doc, [...containerd, 'default_runtime']) !== undefined) return edit;
+  if (getAt(doc, [...runtimes, 'runc']) !== undefined) return edit;
+  return {
+    ...edit,
+    tables: [
+      { path: [...runtimes, 'runc'], body: { runtime_type: 'io.containerd.runc.v2' } },
+      ...edit.tables,
+    ],
+  };
+}
+
 /** Install: the files of `layout` with kata-deploy's edit, and the undoing of recorded files it no longer uses. */
 export function planConfigInstall(
   layout: ConfigLayout,
@@ -122,7 +145,10 @@ export function planConfigInstall(
 ): ConfigFileChange[] {
   const changes: ConfigFileChange[] = [];
   if (layout.mode === 'whole-file') {
-    changes.push(editUserFile(layout.file, edit, layout.configVersion, facts));
+    const base = userBase(layout.file, facts);
+    changes.push(
+      editUserFile(layout.file, withDefaultRuntime(edit, base, layout), layout.configVersion, facts),
+    );
   } else {
     changes.push({ path: layout.dropIn, content: renderDropIn(layout.configVersion, edit), owner: 'kata' });
     if (layout.mode === 'imported-drop-in') {
