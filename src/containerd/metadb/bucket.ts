@@ -3,6 +3,7 @@
  * keys and values handed out are subarray views into the one buffer the file was read into, and the
  * `forEach` fast path hands out no views at all unless asked.
  */
+import { decodeKey } from './keys.js';
 import { PAGE_HEADER_SIZE } from './meta.js';
 import { ELEMENT_SIZE, LEAF_FLAG_BUCKET, type PageIndex, type PageView } from './pages.js';
 
@@ -134,7 +135,7 @@ export class BucketView implements BoltBucket {
 
   forEach(fn: (key: string, entry: BoltCursor) => void): void {
     const buf = this.index.buf;
-    this.visit((e) => fn(buf.toString('utf8', e.keyStart, e.keyEnd), e));
+    this.visit((e) => fn(decodeKey(buf, e.keyStart, e.keyEnd), e));
   }
 
   private rootPage(): PageView {

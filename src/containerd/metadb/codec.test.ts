@@ -67,3 +67,26 @@ describe('decodeVarint', () => {
     assert.equal(decodeVarintNumber(goVarint(2n ** 60n)), undefined);
   });
 });
+
+describe('decodeKey', () => {
+  it('returns the same text as Buffer for ASCII, UTF-8, long and colliding keys', async () => {
+    const { decodeKey } = await import('./keys.js');
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.string({ maxLength: 40 }),
+            fc.constantFrom('name', 'createdat', 'labels', 'é', 'a\u0000b'),
+          ),
+          { maxLength: 30 },
+        ),
+        (keys) => {
+          for (const key of [...keys, ...keys]) {
+            const buf = Buffer.concat([Buffer.from('xx'), Buffer.from(key, 'utf8'), Buffer.from('yy')]);
+            assert.equal(decodeKey(buf, 2, buf.length - 2), buf.toString('utf8', 2, buf.length - 2));
+          }
+        },
+      ),
+    );
+  });
+});
