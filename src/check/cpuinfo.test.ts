@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { cpuFlags, cpuIdentity, hasAttribute, parseCpuInfo, powerGeneration } from './cpuinfo.js';
+import { cpuFlags, cpuIdentity, parseCpuInfo, powerGeneration } from './cpuinfo.js';
 
 test('parseCpuInfo keeps only the first CPU block; empty or blank input has no CPU details', () => {
   assert.equal(parseCpuInfo(''), undefined);
@@ -24,13 +24,6 @@ test('flags come from the line of the architecture; ppc64le has none', () => {
   assert.deepEqual([...cpuFlags(info, 'amd64')!], ['x']);
   assert.equal(cpuFlags(info, 'ppc64le'), undefined);
   assert.equal(cpuFlags(parseCpuInfo('processor : 0\n')!, 'amd64'), undefined);
-});
-
-test('hasAttribute matches whole words only ("food" is not "foo")', () => {
-  const info = parseCpuInfo('model name : food processor\n')!;
-  assert.equal(hasAttribute(info, 'foo'), false);
-  assert.equal(hasAttribute(info, 'food'), true);
-  assert.equal(hasAttribute(info, 'f.od'), false, 'the needle is not a regular expression');
 });
 
 test('POWER generation is searched in the whole file', () => {

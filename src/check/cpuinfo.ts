@@ -37,12 +37,6 @@ export function cpuFlags(info: CpuInfo, arch: Arch): ReadonlySet<string> | undef
   return new Set(value.split(/\s+/).filter((f) => f.length > 0));
 }
 
-/** Whole-word search in the first block, as upstream's `\b<needle>\b` (so `food` does not match `foo`). */
-export function hasAttribute(info: CpuInfo, needle: string): boolean {
-  const escaped = needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`\\b${escaped}\\b`).test(info.firstBlock);
-}
-
 /** The generation number of a POWER CPU (`POWER9` → 9), searched in the whole file as upstream does. */
 export function powerGeneration(info: CpuInfo): number | undefined {
   const match = /POWER(\d+)/.exec(info.text);

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { Tree } from '../../test/fixtures/host/tree.js';
@@ -119,5 +121,20 @@ test('fixtureHostFacts refuses a malformed fixture record with a usage error', (
     assert.throws(() => fixtureHostFacts(tree.root), { name: 'UsageError' });
   } finally {
     tree.dispose();
+  }
+});
+
+test('a fixture cannot make the reader leave its root (a kernel release with ..)', async () => {
+  const tree = new Tree('intel-bare-metal');
+  const outside = mkdtempSync(join(tmpdir(), 'kata-check-outside-'));
+  try {
+    writeFileSync(join(outside, 'modules.dep'), 'kernel/drivers/evil.ko:\n');
+    // <root>/lib/modules/../../../<outside> is <outside> when joined naively.
+    tree.write('/proc/sys/kernel/osrelease', `../../../${basename(outside)}\n`);
+    const facts = await gatherFacts(fixtureHostFacts(tree.root), { probeKvm: true });
+    assert.equal(facts.modules.onDisk, undefined);
+  } finally {
+    tree.dispose();
+    rmSync(outside, { recursive: true, force: true });
   }
 });

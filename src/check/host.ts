@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { errnoCode, UsageError } from '../errors/index.js';
+import { underRoot } from '../host/paths.js';
 import { machineFromNodeArch } from './arch.js';
 import type { HostFacts } from './facts.js';
 import { probeKvm } from './kvm-probe.js';
@@ -16,7 +17,8 @@ import type { KvmProbeResult, Read, ReleaseFetch } from './types.js';
 
 /** File access below `root`; `/` reads the host itself. */
 function rootedFiles(root: string): Pick<HostFacts, 'root' | 'readText' | 'listDir' | 'exists'> {
-  const at = (path: string): string => (root === '/' ? path : join(root, path));
+  // underRoot refuses paths that would leave the root (a kernel release read from a tree could contain `..`).
+  const at = (path: string): string => underRoot(root, path);
   return {
     root,
     readText(path: string): Read<string> {
@@ -25,17 +27,23 @@ function rootedFiles(root: string): Pick<HostFacts, 'root' | 'readText' | 'listD
         const gzip = bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
         return { ok: true, value: (gzip ? gunzipSync(bytes) : bytes).toString('utf8') };
       } catch (error) {
-        return { ok: false, code: errnoCode(error) ?? 'EIO' };
+        return { ok: false, code: errnoCode(error) ?? 'EINVAL' };
       }
     },
     listDir(path: string): Read<string[]> {
       try {
         return { ok: true, value: readdirSync(at(path)) };
       } catch (error) {
-        return { ok: false, code: errnoCode(error) ?? 'EIO' };
+        return { ok: false, code: errnoCode(error) ?? 'EINVAL' };
       }
     },
-    exists: (path: string): boolean => existsSync(at(path)),
+    exists(path: string): boolean {
+      try {
+        return existsSync(at(path));
+      } catch {
+        return false;
+      }
+    },
   };
 }
 

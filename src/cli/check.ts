@@ -49,8 +49,9 @@ export function registerCheckCommand(program: Command): void {
     )
     .action(async (flags: CheckFlags, command: Command) => {
       const g = globalOptions(command);
-      const host =
-        flags.hostRoot === undefined ? systemHostFacts() : fixtureHostFacts(checkedRoot(flags.hostRoot));
+      const root = flags.hostRoot === undefined ? '/' : checkedRoot(flags.hostRoot);
+      // `--host-root /` is the real host, with the real KVM probe and network.
+      const host = root === '/' ? systemHostFacts() : fixtureHostFacts(root);
       const envSkip = process.env['KATA_CHECK_NO_NETWORK'];
       const skipReleaseCheck = !flags.networkChecks
         ? '--no-network-checks'
