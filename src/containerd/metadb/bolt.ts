@@ -13,7 +13,7 @@ import { MetaDbChangedError, MetaDbFormatError, MetaDbNotFoundError } from './er
 import { discoverPageSize, validMetas, type BoltMeta } from './meta.js';
 import { PageIndex } from './pages.js';
 
-export type { BoltBucket, BoltEntry } from './bucket.js';
+export type { BoltBucket, BoltCursor, BoltEntry } from './bucket.js';
 
 export interface BoltSnapshot {
   readonly txid: bigint;

@@ -7,7 +7,9 @@ export {
   openBoltSnapshot,
   parseBolt,
   type BoltBucket,
+  type BoltCursor,
   type BoltEntry,
+  type BoltFileIo,
   type BoltSnapshot,
   type OpenBoltOptions,
 } from './bolt.js';
