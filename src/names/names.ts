@@ -9,6 +9,10 @@ import { hypervisorOf, isRustShim, type RuntimeName, type Settings } from '../se
 /** The install directory upstream's payload is built for; paths under it are re-prefixed elsewhere. */
 export const DEFAULT_INSTALL_DIR = '/opt/kata';
 export const NYDUS_BASE_NAME = 'nydus-for-kata-tee';
+/** Shared by every kata-deploy on the node, whatever its suffix or runtime. */
+export const NODE_LOCK_FILE = '/run/lock/kata-deploy.lock';
+/** Where the process supervisor (hosts without systemd) finds its `<unit>.json` service specs. */
+export const SERVICE_SPEC_DIR = '/etc/kata-deploy/services';
 
 export type Variant = 'default' | 'debug';
 
@@ -118,8 +122,8 @@ export function deriveNames(settings: Settings, runtime: RuntimeName): Names {
     },
     stateDir: '/var/lib/kata-deploy',
     stateFile: `/var/lib/kata-deploy/${withSuffix('install', suffix)}.json`,
-    lockFile: '/run/lock/kata-deploy.lock',
-    serviceSpecDir: '/etc/kata-deploy/services',
+    lockFile: NODE_LOCK_FILE,
+    serviceSpecDir: SERVICE_SPEC_DIR,
     kubeletUnit: 'kubelet.service',
     machineIdFile: '/etc/machine-id',
   });

@@ -1,0 +1,7 @@
+export { runLifecycle, type LifecycleAction, type RunOptions, type RunResult } from './run.js';
+export { describeStep, type Step } from './steps.js';
+export { snapshotterHooks, type SnapshotterHook, type SnapshotterHookContext } from './hooks.js';
+export { observe, detectRuntime, type Observed } from './observe.js';
+export { planInstall } from './plan-install.js';
+export { planCleanup, planReset } from './plan-cleanup.js';
+export { createVerifier, type Verifier } from './verify/verifier.js';

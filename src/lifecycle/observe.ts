@@ -1,0 +1,220 @@
+/**
+ * Observe: everything install, cleanup and reset need to know about the node, read once through host/ before
+ * anything is planned. The runtime flavour, containerd's version, the configuration files and their backups,
+ * the install state, and (for install) the payload and what is installed already.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { UsageError } from '../errors/index.js';
+import {
+  parseInstallState,
+  sha256File,
+  type Host,
+  type InstallState,
+  type TreeEntry,
+} from '../host/index.js';
+import { walk } from '../host/fs.js';
+import { deriveNames, type Names } from '../names/index.js';
+import { distributionOf, type RuntimeName, type Settings } from '../settings/index.js';
+import { parseContainerdVersion, type ContainerdVersion } from '../containerd/config/version.js';
+import type { ArtifactFacts, TreeFact } from './artifacts/plan.js';
+import { containerdVersion } from './verify/grpc.js';
+import type { Logger } from '../output/log.js';
+
+export interface Observed {
+  readonly runtime: RuntimeName;
+  readonly names: Names;
+  readonly containerdVersion: ContainerdVersion;
+  /** Where the version came from, for the report. */
+  readonly versionSource: string;
+  /** A containerd binary this process can run (for `config dump`), if one was found. */
+  readonly containerdBinary: string | undefined;
+  readonly state: InstallState | undefined;
+  /** Text of every configuration file involved, by node path; undefined = missing. */
+  readonly files: ReadonlyMap<string, string | undefined>;
+  /** Permission bits of the files that exist. */
+  readonly modes: ReadonlyMap<string, number>;
+  readonly backups: ReadonlyMap<string, string | undefined>;
+  /** Node paths (directories) known to exist, among the ancestors of everything kata-deploy may write. */
+  readonly existingDirs: ReadonlySet<string>;
+  readonly artifacts: ArtifactFacts | undefined;
+  readonly machineId: string | undefined;
+}
+
+export interface ObserveOptions {
+  readonly settings: Settings;
+  readonly host: Host;
+  readonly log: Logger;
+  /** Read the payload and the install dir (install only). */
+  readonly withArtifacts: boolean;
+  /** Extra node paths the snapshotter hooks want read. */
+  readonly extraPaths?: (names: Names) => readonly string[];
+}
+
+const DETECT_UNITS: readonly [string, RuntimeName][] = [
+  ['snap.microk8s.daemon-containerd.service', 'microk8s'],
+  ['rke2-agent.service', 'rke2-agent'],
+  ['rke2-server.service', 'rke2-server'],
+  ['k3s-agent.service', 'k3s-agent'],
+  ['k3s.service', 'k3s'],
+  ['k0scontroller.service', 'k0s-controller'],
+  ['k0sworker.service', 'k0s-worker'],
+];
+
+export async function detectRuntime(settings: Settings, host: Host): Promise<RuntimeName> {
+  if (settings.runtime !== undefined) return settings.runtime;
+  let runtime: RuntimeName = 'containerd';
+  if (settings.k8sDistribution === 'microk8s') runtime = 'microk8s';
+  else {
+    for (const [unit, name] of DETECT_UNITS) {
+      if (await host.services.isActive(unit).catch(() => false)) {
+        runtime = name;
+        break;
+      }
+    }
+  }
+  if (settings.k8sDistribution !== undefined && distributionOf(runtime) !== settings.k8sDistribution) {
+    throw new UsageError(
+      `K8S_DISTRIBUTION="${settings.k8sDistribution}" does not match the runtime found on this node (${runtime})`,
+      {
+        input: 'K8S_DISTRIBUTION',
+        hint: `set K8S_DISTRIBUTION=${distributionOf(runtime)} or pass --runtime`,
+      },
+    );
+  }
+  return runtime;
+}
+
+export async function observe(options: ObserveOptions): Promise<Observed> {
+  const { settings, host, log } = options;
+  const runtime = await detectRuntime(settings, host);
+  const names = deriveNames(settings, runtime);
+  const c = names.containerd;
+  const stateText = await host.readText(names.stateFile);
+  const state = stateText === undefined ? undefined : parseInstallState(stateText, names.stateFile);
+
+  const filePaths = new Set<string>([c.configFile, c.installDropIn, c.confDDropIn]);
+  if (c.distroDropIns) filePaths.add(c.distroDropIns.v3).add(c.distroDropIns.v2);
+  for (const path of Object.keys(state?.files ?? {})) filePaths.add(path);
+  for (const path of options.extraPaths?.(names) ?? []) filePaths.add(path);
+  const files = new Map<string, string | undefined>();
+  const modes = new Map<string, number>();
+  for (const path of filePaths) {
+    files.set(path, await host.readText(path));
+    const st = await host.lstat(path);
+    if (st) modes.set(path, st.mode & 0o7777);
+  }
+  const backupPaths = new Set([c.backupFile, c.createdMarker]);
+  for (const r of Object.values(state?.files ?? {})) if (r.backupFile) backupPaths.add(r.backupFile);
+  const backups = new Map<string, string | undefined>();
+  for (const path of backupPaths) backups.set(path, await host.readText(path));
+
+  const existingDirs = new Set<string>();
+  for (const path of [...filePaths, names.installDir, names.stateFile]) {
+    for (let dir = dirname(path); dir !== '/'; dir = dirname(dir)) {
+      if (existingDirs.has(dir)) break;
+      if ((await host.lstat(dir))?.isDirectory()) existingDirs.add(dir);
+    }
+  }
+  if ((await host.lstat(names.installDir))?.isDirectory()) existingDirs.add(names.installDir);
+
+  const binary = await findContainerd(settings, host, runtime);
+  const version = await containerdVersionOf(settings, host, names, binary, log);
+  return {
+    runtime,
+    names,
+    containerdVersion: version.version,
+    versionSource: version.source,
+    containerdBinary: binary,
+    state,
+    files,
+    modes,
+    backups,
+    existingDirs,
+    artifacts: options.withArtifacts ? await artifactFacts(settings, host, names) : undefined,
+    machineId:
+      settings.nodeMachineId === undefined ? undefined : (await host.readText(names.machineIdFile))?.trim(),
+  };
+}
+
+async function findContainerd(
+  settings: Settings,
+  host: Host,
+  runtime: RuntimeName,
+): Promise<string | undefined> {
+  if (settings.containerdBinary !== undefined) return settings.containerdBinary;
+  const candidates = ['/usr/local/bin/containerd', '/usr/bin/containerd'];
+  if (runtime.startsWith('k3s')) candidates.unshift('/var/lib/rancher/k3s/data/current/bin/containerd');
+  if (runtime.startsWith('rke2')) candidates.unshift('/var/lib/rancher/rke2/bin/containerd');
+  for (const c of candidates) if ((await host.lstat(c))?.isFile()) return host.path(c);
+  return undefined;
+}
+
+async function containerdVersionOf(
+  settings: Settings,
+  host: Host,
+  names: Names,
+  binary: string | undefined,
+  log: Logger,
+): Promise<{ version: ContainerdVersion; source: string }> {
+  const declared = settings.containerRuntimeVersion;
+  if (declared !== undefined) {
+    if (declared.runtime !== 'containerd') {
+      throw new UsageError(`CONTAINER_RUNTIME_VERSION="${declared.raw}": only containerd is supported`, {
+        input: 'CONTAINER_RUNTIME_VERSION',
+      });
+    }
+    return { version: { ...declared }, source: 'CONTAINER_RUNTIME_VERSION' };
+  }
+  const socket = host.path(names.containerd.socket);
+  if ((await host.lstat(names.containerd.socket))?.isSocket()) {
+    try {
+      const parsed = parseContainerdVersion(await containerdVersion(socket, 3000));
+      if (parsed) return { version: parsed, source: `the running containerd (${names.containerd.socket})` };
+    } catch (error) {
+      log.debug(`containerd at ${socket} did not answer Version: ${String(error)}`);
+    }
+  }
+  if (binary !== undefined) {
+    const result = await host.exec(binary, ['--version'], { timeoutMs: 10_000 }).catch(() => undefined);
+    const parsed = result === undefined ? undefined : parseContainerdVersion(result.stdout);
+    if (parsed) return { version: parsed, source: `${binary} --version` };
+  }
+  throw new UsageError('cannot tell which containerd version this node runs', {
+    input: '--containerd-socket',
+    hint: 'start containerd, pass --containerd-bin, or set CONTAINER_RUNTIME_VERSION (e.g. containerd://2.1.5)',
+  });
+}
+
+function toFacts(entries: TreeEntry[], root: string): Promise<Map<string, TreeFact>> {
+  return entries.reduce(async (accP, e) => {
+    const acc = await accP;
+    const sha256 = e.type === 'file' ? await sha256File(`${root}/${e.rel}`) : undefined;
+    acc.set(e.rel, { type: e.type, mode: e.mode, sha256, linkTarget: e.linkTarget });
+    return acc;
+  }, Promise.resolve(new Map<string, TreeFact>()));
+}
+
+async function artifactFacts(settings: Settings, host: Host, names: Names): Promise<ArtifactFacts> {
+  const payloadRoot = `${settings.artifactsDir}/opt/kata`;
+  const payloadEntries = await walk(payloadRoot);
+  if (payloadEntries.length === 0) {
+    throw new UsageError(
+      `--artifacts-dir ${settings.artifactsDir} holds no Kata payload (no opt/kata/ tree)`,
+      {
+        input: '--artifacts-dir',
+        hint: 'point it at the directory that contains opt/kata/',
+      },
+    );
+  }
+  const payload = await toFacts(payloadEntries, payloadRoot);
+  const installed = await toFacts(await host.walk(names.installDir), host.path(names.installDir));
+  const baseConfigs = new Map<string, string>();
+  for (const h of names.handlers) {
+    const rel = h.baseConfigFile.slice(names.installDir.length + 1);
+    if (payload.get(rel)?.type !== 'file') continue;
+    baseConfigs.set(rel, await readFile(`${payloadRoot}/${rel}`, 'utf8'));
+  }
+  const installDirExists = (await host.lstat(names.installDir))?.isDirectory() ?? false;
+  return { payloadRoot, payload, installed, installDirExists, baseConfigs };
+}

@@ -1,0 +1,111 @@
+/**
+ * Plan cleanup and reset (pure). Cleanup runs in the safe order: snapshotter hooks, containerd's configuration
+ * back to the user's (the file that imports a drop-in before the drop-in itself), backups and markers, the
+ * artifacts, directories kata-deploy created, and the restart last, so containerd never points at something
+ * already gone. Without an install state, it removes kata-deploy's part by name.
+ */
+import {
+  configVersionOf,
+  kataConfigEdit,
+  planConfigCleanup,
+  type ConfigEdit,
+  type ConfigFileChange,
+} from '../containerd/config/index.js';
+import type { Settings } from '../settings/index.js';
+import type { SnapshotterHook } from './hooks.js';
+import type { Observed } from './observe.js';
+import type { Step } from './steps.js';
+
+export function planCleanup(
+  settings: Settings,
+  observed: Observed,
+  hooks: readonly SnapshotterHook[],
+): Step[] {
+  const { names, state } = observed;
+  const c = names.containerd;
+  const main = observed.files.get(c.configFile);
+  const configVersion =
+    (main === undefined ? undefined : configVersionOf(main)) ??
+    (observed.containerdVersion.major >= 2 ? 3 : 2);
+  const ctx = { settings, names, observed, configVersion };
+  const active = hooks.filter((h) => settings.setupSnapshotters.includes(h.name));
+  const kata = kataConfigEdit({ configVersion, handlers: names.handlers, debug: false });
+  const fallbackEdit: ConfigEdit = {
+    ...kata,
+    arrayEntries: [{ path: ['imports'], entry: c.installDropIn }],
+  };
+  const dropIns = [
+    c.installDropIn,
+    c.confDDropIn,
+    ...(c.distroDropIns ? [c.distroDropIns.v3, c.distroDropIns.v2] : []),
+  ];
+  const changes = planConfigCleanup(
+    { files: observed.files, recorded: state?.files ?? {}, backups: observed.backups },
+    { dropIns, mainFile: c.configFile, edit: fallbackEdit },
+  );
+
+  const steps: Step[] = [];
+  if (state !== undefined && state.phase !== 'cleaning')
+    steps.push({ kind: 'writeState', state: { ...state, phase: 'cleaning' } });
+  for (const h of active) steps.push(...h.planCleanup(ctx));
+  const writes = configWrites(changes, observed);
+  steps.push(...writes);
+  const backupFiles = new Set([
+    c.createdMarker,
+    c.backupFile,
+    ...Object.values(state?.files ?? {}).flatMap((r) => r.backupFile ?? []),
+  ]);
+  for (const path of backupFiles) {
+    if (observed.backups.get(path) !== undefined)
+      steps.push({ kind: 'removeFile', path, reason: 'kata-deploy backup or marker' });
+  }
+  if (observed.existingDirs.has(names.installDir)) {
+    steps.push({ kind: 'removeTree', path: names.installDir, reason: 'Kata artifacts' });
+  }
+  const stateDirs = new Set(ancestorsOf(names.stateFile));
+  const created = [...(state?.createdDirs ?? [])].sort((a, b) => b.length - a.length);
+  for (const dir of created) if (!stateDirs.has(dir)) steps.push({ kind: 'removeDirIfEmpty', path: dir });
+  if (writes.length > 0 || state?.phase === 'cleaning' || state?.phase === 'installing') {
+    steps.push({ kind: 'restartRuntime', unit: c.unit, restore: [] });
+  }
+  steps.push({ kind: 'verifyHandlers', handlers: names.handlers.map((h) => h.handler), expect: 'absent' });
+  if (state !== undefined) steps.push({ kind: 'removeState' });
+  for (const dir of created) if (stateDirs.has(dir)) steps.push({ kind: 'removeDirIfEmpty', path: dir });
+  return steps;
+}
+
+/** `reset`: restart the runtime (and the kubelet, where it runs) so the node forgets any stale runtime state. */
+export function planReset(observed: Observed): Step[] {
+  return [
+    { kind: 'restartRuntime', unit: observed.names.containerd.unit, restore: [] },
+    { kind: 'service', action: 'restart', unit: observed.names.kubeletUnit, ifActive: true },
+  ];
+}
+
+function configWrites(changes: readonly ConfigFileChange[], observed: Observed): Step[] {
+  return [...changes]
+    .filter((ch) => ch.content !== observed.files.get(ch.path))
+    .sort((a, b) => Number(a.content === undefined) - Number(b.content === undefined))
+    .map((ch): Step =>
+      ch.content === undefined
+        ? {
+            kind: 'removeFile',
+            path: ch.path,
+            reason: ch.owner === 'kata' ? 'kata-deploy drop-in' : 'created by kata-deploy',
+          }
+        : {
+            kind: 'writeFile',
+            path: ch.path,
+            content: ch.content,
+            mode: observed.modes.get(ch.path) ?? 0o644,
+            reason: 'configuration as it was before kata-deploy',
+          },
+    );
+}
+
+function ancestorsOf(path: string): string[] {
+  const out: string[] = [];
+  for (let p = path.slice(0, path.lastIndexOf('/')); p !== ''; p = p.slice(0, p.lastIndexOf('/')))
+    out.push(p);
+  return out;
+}

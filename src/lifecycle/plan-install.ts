@@ -1,0 +1,177 @@
+/**
+ * Plan install (pure): payload and per-handler files, then containerd's configuration, then a restart and a
+ * check that containerd serves the handlers. The install state is written before anything it describes, and
+ * marked `installed` only at the end, so an interrupted install is finished (or cleaned up) by the next run.
+ */
+import {
+  chooseLayout,
+  fileRecordFor,
+  kataConfigEdit,
+  planConfigInstall,
+  sha256Text,
+  type ConfigFileChange,
+} from '../containerd/config/index.js';
+import { UsageError } from '../errors/index.js';
+import type { FileRecord, InstallState } from '../host/index.js';
+import type { Settings } from '../settings/index.js';
+import { planArtifactsInstall } from './artifacts/plan.js';
+import type { SnapshotterHook } from './hooks.js';
+import type { Observed } from './observe.js';
+import type { Step } from './steps.js';
+import { missingDirs, sameState } from './plan-util.js';
+
+export const CREATED_MARKER_TEXT =
+  'This configuration file was created by kata-deploy; `kata-deploy cleanup` removes it.\n';
+
+export function planInstall(
+  settings: Settings,
+  observed: Observed,
+  hooks: readonly SnapshotterHook[],
+): Step[] {
+  const { names, state } = observed;
+  const c = names.containerd;
+  checkHost(settings, observed, hooks);
+  const layout = chooseLayout(settings, names, {
+    containerdVersion: observed.containerdVersion,
+    mainConfig: observed.files.get(c.configFile),
+  });
+  const ctx = { settings, names, observed, configVersion: layout.configVersion };
+  const active = hooks.filter((h) => settings.setupSnapshotters.includes(h.name));
+  const edit = kataConfigEdit({
+    configVersion: layout.configVersion,
+    handlers: names.handlers,
+    debug: settings.debug,
+    extra: active.map((h) => h.containerdEdit(ctx)),
+  });
+  const changes = planConfigInstall(layout, edit, {
+    files: observed.files,
+    recorded: state?.files ?? {},
+    backups: observed.backups,
+  });
+
+  const records: Record<string, FileRecord> = {};
+  const before: Step[] = [];
+  for (const ch of changes) {
+    if (ch.content === undefined) continue;
+    const previous = state?.files[ch.path];
+    const current = observed.files.get(ch.path);
+    records[ch.path] = fileRecordFor(ch, previous, current, c.backupFile);
+    const backupMissing =
+      previous?.originalSha256 !== undefined &&
+      sha256Text(observed.backups.get(c.backupFile) ?? '') !== previous.originalSha256 &&
+      current !== undefined &&
+      sha256Text(current) === previous.originalSha256;
+    if (ch.owner === 'user' && current !== undefined && (previous === undefined || backupMissing)) {
+      before.push(
+        writeFile(c.backupFile, current, observed.modes.get(ch.path), 'copy of the original configuration'),
+      );
+    }
+    if (ch.owner === 'user' && previous === undefined && current === undefined) {
+      before.push(
+        writeFile(
+          c.createdMarker,
+          CREATED_MARKER_TEXT,
+          0o644,
+          'marks the configuration as created by kata-deploy',
+        ),
+      );
+    }
+  }
+  const configDirs = changes.flatMap((ch) =>
+    ch.content === undefined ? [] : missingDirs(ch.path, observed, names.installDir),
+  );
+  const createdDirs = unique([
+    ...(state?.createdDirs ?? []),
+    ...missingDirs(names.stateFile, observed),
+    ...missingDirs(`${names.installDir}/x`, observed).filter((d) => d !== names.installDir),
+    ...configDirs,
+  ]);
+  const base: Omit<InstallState, 'files' | 'phase'> = {
+    version: 1,
+    ...(names.suffix ? { suffix: names.suffix } : {}),
+    installDir: names.installDir,
+    handlers: names.handlers.map((h) => h.handler),
+    createdDirs,
+  };
+  const installing: InstallState = { ...base, files: { ...state?.files, ...records }, phase: 'installing' };
+  const installed: InstallState = { ...base, files: records, phase: 'installed' };
+
+  const writes = configWrites(changes, observed);
+  const backups = before.filter(
+    (step) => step.kind !== 'writeFile' || observed.backups.get(step.path) !== step.content,
+  );
+  const work: Step[] = [
+    ...backups,
+    ...active.flatMap((h) => h.planInstall(ctx)),
+    ...planArtifactsInstall(settings, names, observed.artifacts!),
+    ...configDirs.map((path): Step => ({ kind: 'mkdir', path })),
+    ...writes,
+  ];
+  const verify: Step = {
+    kind: 'verifyHandlers',
+    handlers: names.handlers.map((h) => h.handler),
+    expect: 'present',
+  };
+  if (work.length === 0 && state !== undefined && sameState(state, installed)) return [verify];
+  // Backups first: the state that names them is written only once they exist.
+  const steps: Step[] = [
+    ...backups,
+    { kind: 'writeState', state: installing },
+    ...work.slice(backups.length),
+  ];
+  if (writes.length > 0 || state?.phase !== 'installed') {
+    const restore = changes
+      .filter((ch) => ch.content !== observed.files.get(ch.path))
+      .map((ch) => ({ path: ch.path, content: observed.files.get(ch.path) }));
+    steps.push({ kind: 'restartRuntime', unit: c.unit, restore });
+  }
+  steps.push(verify, { kind: 'writeState', state: installed });
+  return steps;
+}
+
+/** Writes that change a file, kata-deploy's drop-ins before the files that import them; removals last. */
+function configWrites(changes: readonly ConfigFileChange[], observed: Observed): Step[] {
+  const rank = (ch: ConfigFileChange) => (ch.content === undefined ? 2 : ch.owner === 'kata' ? 0 : 1);
+  return [...changes]
+    .filter((ch) => ch.content !== observed.files.get(ch.path))
+    .sort((a, b) => rank(a) - rank(b))
+    .map((ch): Step =>
+      ch.content === undefined
+        ? { kind: 'removeFile', path: ch.path, reason: 'configuration kata-deploy no longer uses' }
+        : writeFile(
+            ch.path,
+            ch.content,
+            observed.modes.get(ch.path),
+            ch.owner === 'kata' ? 'kata runtime handlers' : 'kata runtime handlers added',
+          ),
+    );
+}
+
+function writeFile(path: string, content: string, mode: number | undefined, reason: string): Step {
+  return { kind: 'writeFile', path, content, mode: mode ?? 0o644, reason };
+}
+
+function unique(paths: readonly string[]): string[] {
+  return [...new Set(paths)];
+}
+
+/** Upstream's host checks that depend on what was observed (settings are checked when they are loaded). */
+function checkHost(settings: Settings, observed: Observed, hooks: readonly SnapshotterHook[]): void {
+  if (settings.nodeMachineId !== undefined && observed.machineId !== settings.nodeMachineId) {
+    throw new UsageError(
+      `NODE_MACHINE_ID="${settings.nodeMachineId}" does not match this host's /etc/machine-id (${observed.machineId ?? 'missing'})`,
+      {
+        input: 'NODE_MACHINE_ID',
+        hint: 'the node name now belongs to another machine; rerun the installer for it',
+      },
+    );
+  }
+  for (const name of settings.setupSnapshotters) {
+    if (!hooks.some((h) => h.name === name)) {
+      throw new UsageError(`EXPERIMENTAL_SETUP_SNAPSHOTTER="${name}": this build cannot set up ${name} yet`, {
+        input: 'EXPERIMENTAL_SETUP_SNAPSHOTTER',
+        hint: 'leave it unset',
+      });
+    }
+  }
+}

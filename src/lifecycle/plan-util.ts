@@ -1,0 +1,26 @@
+/** Small pure helpers shared by the planners. */
+import { dirname } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import type { InstallState } from '../host/index.js';
+import type { Observed } from './observe.js';
+
+/**
+ * Ancestors of `path` that do not exist yet, outermost first, stopping at (and excluding) `inside` and
+ * everything under it: those are removed with the install dir anyway.
+ */
+export function missingDirs(
+  path: string,
+  observed: Pick<Observed, 'existingDirs'>,
+  inside?: string,
+): string[] {
+  const out: string[] = [];
+  for (let dir = dirname(path); dir !== '/' && !observed.existingDirs.has(dir); dir = dirname(dir)) {
+    out.unshift(dir);
+  }
+  return inside === undefined ? out : out.filter((d) => d !== inside && !d.startsWith(`${inside}/`));
+}
+
+/** Equal as stored: key order and undefined fields do not count. */
+export function sameState(a: InstallState, b: InstallState): boolean {
+  return isDeepStrictEqual(JSON.parse(JSON.stringify(a)), JSON.parse(JSON.stringify(b)));
+}

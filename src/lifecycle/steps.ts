@@ -1,0 +1,78 @@
+/**
+ * A plan is data: the steps install, cleanup and reset take, in order. Planners build them from observed state
+ * (pure); the executor runs them through host/; `--dry-run` prints them. Every step is idempotent, so a run that
+ * was killed half-way converges when run again.
+ */
+import type { InstallState } from '../host/index.js';
+
+export type Step =
+  /** Writes the install state (before the changes it describes). */
+  | { readonly kind: 'writeState'; readonly state: InstallState }
+  | { readonly kind: 'removeState' }
+  | { readonly kind: 'mkdir'; readonly path: string }
+  /** Copies a payload file (a path outside the host root) to a node path, through a temp file and a rename. */
+  | { readonly kind: 'copyFile'; readonly from: string; readonly path: string; readonly mode: number }
+  | {
+      readonly kind: 'writeFile';
+      readonly path: string;
+      readonly content: string;
+      readonly mode: number;
+      readonly reason: string;
+    }
+  | { readonly kind: 'symlink'; readonly path: string; readonly target: string }
+  | { readonly kind: 'removeFile'; readonly path: string; readonly reason: string }
+  | { readonly kind: 'removeTree'; readonly path: string; readonly reason: string }
+  | { readonly kind: 'removeDirIfEmpty'; readonly path: string }
+  /**
+   * Restarts the container runtime and waits until it answers. If it does not come back, `restore` (the files'
+   * contents before this run; undefined = absent) is written back and the runtime restarted once more.
+   */
+  | {
+      readonly kind: 'restartRuntime';
+      readonly unit: string | undefined;
+      readonly restore: readonly { readonly path: string; readonly content: string | undefined }[];
+    }
+  /** Confirms containerd's configuration and, where CRI runs, its runtime status list (or no longer list) them. */
+  | {
+      readonly kind: 'verifyHandlers';
+      readonly handlers: readonly string[];
+      readonly expect: 'present' | 'absent';
+    }
+  /** A plain service action, for snapshotter hooks and `reset`. */
+  | {
+      readonly kind: 'service';
+      readonly action: 'start' | 'stop' | 'restart' | 'daemonReload';
+      readonly unit: string;
+      readonly ifActive?: boolean;
+    };
+
+export function describeStep(step: Step): string {
+  switch (step.kind) {
+    case 'writeState':
+      return `record the install state (${step.state.phase})`;
+    case 'removeState':
+      return 'remove the install state';
+    case 'mkdir':
+      return `create directory ${step.path}`;
+    case 'copyFile':
+      return `install ${step.path} (mode ${step.mode.toString(8)})`;
+    case 'writeFile':
+      return `write ${step.path}: ${step.reason}`;
+    case 'symlink':
+      return `link ${step.path} -> ${step.target}`;
+    case 'removeFile':
+      return `remove ${step.path}: ${step.reason}`;
+    case 'removeTree':
+      return `remove ${step.path} and everything in it: ${step.reason}`;
+    case 'removeDirIfEmpty':
+      return `remove directory ${step.path} if empty`;
+    case 'restartRuntime':
+      return step.unit === undefined
+        ? 'wait for containerd to pick up the configuration (the runtime reloads it itself)'
+        : `restart ${step.unit} and wait until containerd answers`;
+    case 'verifyHandlers':
+      return `check that containerd ${step.expect === 'present' ? 'serves' : 'no longer serves'} ${step.handlers.join(', ')}`;
+    case 'service':
+      return `${step.action} ${step.unit}${step.ifActive ? ' (if active)' : ''}`;
+  }
+}
