@@ -6,8 +6,6 @@ import { jsonReplacer } from './output/emit.js';
 /** The entry point: the only place that decides how the process ends. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const wantsJson = argv.includes('--json');
   try {
     await program.parseAsync(argv, { from: 'user' });

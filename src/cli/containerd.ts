@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { ContainerdClient } from '../containerd/api/index.js';
-import { gatherContainerdInfo, type ContainerdInfo } from '../containerd/info.js';
+import type { ContainerdInfo } from '../containerd/info.js';
 import { emitResult } from '../output/emit.js';
 import { globalOptions, parseDuration } from './context.js';
 
@@ -21,6 +20,10 @@ export function registerContainerdCommands(program: Command): void {
     )
     .action(async (opts: { containerdSocket: string; timeout: number }, command: Command) => {
       const g = globalOptions(command);
+      const [{ ContainerdClient }, { gatherContainerdInfo }] = await Promise.all([
+        import('../containerd/api/index.js'),
+        import('../containerd/info.js'),
+      ]);
       const client = await ContainerdClient.connect({
         socket: opts.containerdSocket,
         timeoutMs: opts.timeout,

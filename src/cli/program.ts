@@ -21,7 +21,10 @@ export function buildProgram(): Command {
       ).choices(LOG_LEVELS),
     )
     .showHelpAfterError('(run with --help for usage)')
-    .enablePositionalOptions(false);
+    // Set before the subcommands exist: commander copies these settings into each one as it is created,
+    // so a bad flag anywhere ends with exit code 2 from main.ts, not commander's own exit 1.
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerLifecycleCommands(program);
   registerSnapshotsCommands(program);
   registerContainerdCommands(program);

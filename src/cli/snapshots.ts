@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
-import { ContainerdClient } from '../containerd/api/index.js';
+import type { ContainerdClient } from '../containerd/api/index.js';
 import { ExitCode } from '../errors/index.js';
 import { emitResult } from '../output/emit.js';
 import { terminalProgress, noProgress } from '../output/progress.js';
-import { cleanSnapshots } from '../snapshots/clean.js';
-import { metaDbPathFromIntrospection, metaRecordReader } from '../snapshots/metadb-source.js';
-import { renderCleanResult } from '../snapshots/render.js';
 import { DEFAULT_CONTAINERD_SOCKET } from './containerd.js';
 import { globalOptions, parseDuration, parsePositiveInt, type GlobalOptions } from './context.js';
 import { registerDoctorCommands } from './snapshots-doctor.js';
@@ -29,8 +26,15 @@ export function addConnectionFlags(command: Command): Command {
     .option('--host-root <dir>', "where the node's file system is mounted (/host in a pod)", '/');
 }
 
+/** Loads the gRPC client only when a command runs: `--help` and `--version` stay fast. */
+export async function connect(flags: ConnectionFlags): Promise<ContainerdClient> {
+  const { ContainerdClient } = await import('../containerd/api/index.js');
+  return ContainerdClient.connect({ socket: flags.containerdSocket, timeoutMs: flags.timeout });
+}
+
 export async function resolveMetaDbPath(client: ContainerdClient, flags: ConnectionFlags, g: GlobalOptions) {
   if (flags.metaDb) return flags.metaDb;
+  const { metaDbPathFromIntrospection } = await import('../snapshots/metadb-source.js');
   try {
     return await metaDbPathFromIntrospection(client, flags.hostRoot);
   } catch (error) {
@@ -82,10 +86,12 @@ Example:
         command: Command,
       ) => {
         const g = globalOptions(command);
-        const client = await ContainerdClient.connect({
-          socket: opts.containerdSocket,
-          timeoutMs: opts.timeout,
-        });
+        const [{ cleanSnapshots }, { metaRecordReader }, { renderCleanResult }] = await Promise.all([
+          import('../snapshots/clean.js'),
+          import('../snapshots/metadb-source.js'),
+          import('../snapshots/render.js'),
+        ]);
+        const client = await connect(opts);
         try {
           const metaDbPath = await resolveMetaDbPath(client, opts, g);
           const result = await cleanSnapshots(client, {

@@ -39,9 +39,10 @@ export const METADATA_PLUGIN_TYPE = 'io.containerd.metadata.v1';
 export function recordIndex(view: MetaDbView, snapshotter: string): MetaRecordIndex {
   const index: MetaRecordIndex = new Map();
   for (const ns of view.namespaces) {
+    const held = referencedKeys(ns, snapshotter);
     const records = new Map<string, MetaRecord>();
     for (const [key, record] of ns.snapshotters.get(snapshotter)?.snapshots ?? []) {
-      records.set(key, { parent: record.parent, children: record.children });
+      records.set(key, { parent: record.parent, children: record.children, referenced: held.has(key) });
     }
     index.set(ns.name, records);
   }

@@ -1,9 +1,9 @@
 /**
- * Observes what a snapshotter holds in every namespace: containerd's listing (containers, tasks, snapshots)
- * merged with meta.db's records when meta.db can be read, because List hides records whose backend data is
- * gone — exactly the ones that break the next pull.
+ * Observes what a snapshotter holds in every namespace: containers and tasks from containerd's API, and the
+ * snapshot records from meta.db when it can be read, because containerd's List hides records whose backend
+ * data is gone — exactly the ones that break the next pull. Without meta.db, List is all there is.
  */
-import { ContainerdError, type ContainerdClient } from '../containerd/api/index.js';
+import { ContainerdError, NotFoundError, type ContainerdClient } from '../containerd/api/index.js';
 import type { ObservedNamespace, SnapshotRecordView } from './types.js';
 
 /** Every record of one snapshotter, by namespace then key, as meta.db stores them. */
@@ -12,6 +12,8 @@ export type MetaRecordIndex = Map<string, Map<string, MetaRecord>>;
 export interface MetaRecord {
   parent: string | undefined;
   children: string[];
+  /** Held for containerd's GC by something other than a child: an image, a container, a lease, a label. */
+  referenced: boolean;
 }
 
 /** Reads meta.db's records for the snapshotter; plugged in by the caller (see metadb-source.ts). */
@@ -29,34 +31,56 @@ export interface Observation {
 const describe = (error: unknown): string =>
   error instanceof ContainerdError || error instanceof Error ? error.message : String(error);
 
+/**
+ * With meta.db at hand the records come from it alone: it sees every record, and containerd's List would
+ * cost one backend Stat per record. One Stat through containerd still proves the snapshotter answers: a
+ * cleanup against a snapshotter that is down must end `unknown`, not remove records on a guess.
+ */
+async function probeSnapshotter(
+  client: ContainerdClient,
+  namespace: string,
+  snapshotter: string,
+  key: string,
+) {
+  try {
+    await client.snapshots.stat(namespace, snapshotter, key);
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+  }
+}
+
 export async function observeNamespace(
   client: ContainerdClient,
   namespace: string,
   snapshotter: string,
   meta: Map<string, MetaRecord> | undefined,
 ): Promise<ObservedNamespace> {
-  const [containers, tasks, snapshots] = await Promise.all([
+  const [containers, tasks] = await Promise.all([
     client.containers.list(namespace),
     client.tasks.list(namespace),
-    client.snapshots.list(namespace, snapshotter),
   ]);
   const records = new Map<string, SnapshotRecordView>();
-  for (const info of snapshots) {
-    records.set(info.name, {
-      key: info.name,
-      parent: info.parent || undefined,
-      children: undefined,
-      stale: false,
-    });
-  }
-  for (const [key, record] of meta ?? []) {
-    const listed = records.get(key);
-    records.set(key, {
-      key,
-      parent: listed?.parent ?? record.parent,
-      children: record.children,
-      stale: listed === undefined,
-    });
+  if (meta) {
+    for (const [key, record] of meta) {
+      records.set(key, {
+        key,
+        parent: record.parent,
+        children: record.children,
+        stale: undefined,
+        referenced: record.referenced,
+      });
+    }
+    const first = records.keys().next();
+    if (!first.done) await probeSnapshotter(client, namespace, snapshotter, first.value);
+  } else {
+    for (const info of await client.snapshots.list(namespace, snapshotter)) {
+      records.set(info.name, {
+        key: info.name,
+        parent: info.parent || undefined,
+        children: undefined,
+        stale: false,
+      });
+    }
   }
   return {
     namespace,

@@ -97,6 +97,10 @@ export function planNamespace(observed: ObservedNamespace): NamespacePlan {
     }
   }
 
+  const parentKeys = new Set(parents.values());
+  const leaves = removalOrder.filter((k) => !parentKeys.has(k));
+  const sweepable = sweepableAfter(records, removalOrder, new Set(leaves), kept);
+
   const keptList: RemainingSnapshot[] = [...kept.entries()]
     .map(([key, reason]) => ({ key, reason }))
     .sort((a, b) => a.key.localeCompare(b.key));
@@ -106,9 +110,35 @@ export function planNamespace(observed: ObservedNamespace): NamespacePlan {
     removalOrder,
     parents,
     relink,
+    leaves,
+    sweepable,
     keptContainers,
     kept: keptList,
   };
+}
+
+/**
+ * What containerd's GC sweeps once `leaves` are removed: every other planned key that no remaining record
+ * or reference reaches (GC follows child to parent, and from images, containers, leases and labels).
+ */
+function sweepableAfter(
+  records: ObservedNamespace['records'],
+  removalOrder: string[],
+  leaves: Set<string>,
+  kept: Map<string, RemainReason>,
+): string[] | undefined {
+  const reached = new Set<string>();
+  for (const record of records.values()) {
+    if (record.referenced === undefined) return undefined;
+    const holds = kept.has(record.key) || (record.referenced && !leaves.has(record.key));
+    if (!holds) continue;
+    let key: string | undefined = record.key;
+    while (key !== undefined && !reached.has(key)) {
+      reached.add(key);
+      key = records.get(key)?.parent;
+    }
+  }
+  return removalOrder.filter((k) => !leaves.has(k) && !reached.has(k));
 }
 
 /** One line describing why a snapshot stays. */

@@ -13,8 +13,10 @@ export interface SnapshotRecordView {
   parent: string | undefined;
   /** Child keys as meta.db stores them; undefined when only the API listing was available. */
   children: string[] | undefined;
-  /** True when meta.db has the record but containerd's List hid it (its backend data is missing). */
-  stale: boolean;
+  /** True when meta.db has the record but containerd's List hid it; undefined when List was not asked. */
+  stale: boolean | undefined;
+  /** Held for containerd's GC by something other than a child; undefined when unknown (no meta.db). */
+  referenced?: boolean | undefined;
 }
 
 export interface ContainerView {
@@ -66,6 +68,13 @@ export interface NamespacePlan {
    * unlinking it from its parent). Remove refuses them until each missing child is re-created and removed.
    */
   relink: Map<string, string[]>;
+  /** Keys of removalOrder that are nobody's parent: what a round removes explicitly. */
+  leaves: string[];
+  /**
+   * Keys containerd's GC will sweep once the plan's leaves are gone, because nothing else holds them; only
+   * known with meta.db (references). The cleanup waits for exactly these instead of removing each.
+   */
+  sweepable: string[] | undefined;
   keptContainers: KeptContainer[];
   kept: RemainingSnapshot[];
 }

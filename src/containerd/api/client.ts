@@ -336,12 +336,17 @@ export class ContainerdClient {
       );
       return r.resources.map((x) => ({ id: String(x['id']), type: String(x['type']) }));
     },
-    delete: async (namespace: string, id: string, options: { sync?: boolean } = {}): Promise<void> => {
+    /** With `sync`, containerd returns only after the garbage collection the delete triggers. */
+    delete: async (
+      namespace: string,
+      id: string,
+      options: { sync?: boolean; timeoutMs?: number } = {},
+    ): Promise<void> => {
       await this.transport.unary(
         'leases.v1.Leases',
         'Delete',
         { id, sync: options.sync ?? false },
-        ns(namespace),
+        ns(namespace, options.timeoutMs),
       );
     },
   };

@@ -59,7 +59,7 @@ test(
       assert.ok(theirs, `message ${name} is not in containerd's API`);
       for (const field of type.fieldsArray) {
         const key = `${name}.${field.name}`;
-        const other = theirs.fields[field.name];
+        const other: protobuf.Field | undefined = theirs.fields[field.name];
         if (!other) {
           assert.ok(NEWER_THAN_1_6.has(key), `field ${key} is not in containerd 1.6.20`);
           continue;
