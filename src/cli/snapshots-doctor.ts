@@ -1,4 +1,173 @@
 import type { Command } from 'commander';
+import type { ContainerdClient } from '../containerd/api/index.js';
+import type { DoctorReport } from '../snapshots/doctor.js';
+import { ExitCode, UsageError } from '../errors/index.js';
+import { emitResult } from '../output/emit.js';
+import { globalOptions, parsePositiveInt } from './context.js';
+import { addConnectionFlags, connect, resolveMetaDbPath, type ConnectionFlags } from './snapshots.js';
 
-/** `snapshots doctor` and `snapshots repair`. */
-export function registerDoctorCommands(_snapshots: Command): void {}
+interface DoctorFlags extends ConnectionFlags {
+  snapshotter?: string;
+  snapshotterSocket?: string;
+  snapshotterRoot?: string;
+  containerdConfig?: string;
+}
+
+function addBackendFlags(command: Command): Command {
+  return command
+    .option(
+      '--snapshotter-socket <path>',
+      "the snapshotter's own gRPC socket (default: from containerd's introspection)",
+    )
+    .option(
+      '--snapshotter-root <dir>',
+      "the snapshotter's data directory, read when its socket does not answer (default: exports.root)",
+    );
+}
+
+/** Snapshotters that have records in meta.db, when none was named. */
+async function snapshottersIn(metaDbPath: string): Promise<string[]> {
+  const { readMetaDb } = await import('../containerd/metadb/index.js');
+  const view = await readMetaDb(metaDbPath);
+  return [...new Set(view.namespaces.flatMap((ns) => [...ns.snapshotters.keys()]))].sort();
+}
+
+export function registerDoctorCommands(snapshots: Command): void {
+  addBackendFlags(
+    addConnectionFlags(
+      snapshots
+        .command('doctor')
+        .description(
+          'find containerd records that the snapshotter lacks (stale), snapshots no record names (orphaned) and dangling child links, and say what holds each',
+        )
+        .option(
+          '--snapshotter <name>',
+          'the snapshotter to examine (default: every snapshotter with records)',
+        )
+        .option(
+          '--containerd-config <path>',
+          "containerd's config, to find meta.db when containerd is not running",
+          '/etc/containerd/config.toml',
+        ),
+    ),
+  )
+    .addHelpText(
+      'after',
+      `
+Reads meta.db without locking it, so it works with containerd running or stopped.
+Exit codes: 0 healthy, 1 problems found or the snapshotter's state unknown, 2 usage error.
+
+Example:
+  kata-deploy snapshots doctor --snapshotter nydus-for-kata-tee`,
+    )
+    .action(async (opts: DoctorFlags, command: Command) => {
+      const g = globalOptions(command);
+      const [
+        { findMetaDbPath, readMetaDb },
+        { diagnose },
+        { readBackendInventory },
+        { locateBackend },
+        { renderDoctorReport },
+      ] = await Promise.all([
+        import('../containerd/metadb/index.js'),
+        import('../snapshots/doctor.js'),
+        import('../snapshots/backend.js'),
+        import('../snapshots/locate.js'),
+        import('../snapshots/render-doctor.js'),
+      ]);
+      let client: ContainerdClient | undefined;
+      try {
+        client = await connect(opts);
+      } catch (error) {
+        g.log.warn(
+          `${error instanceof Error ? error.message : String(error)}; reading meta.db without containerd`,
+        );
+      }
+      try {
+        const metaDbPath = client
+          ? await resolveMetaDbPath(client, opts, g)
+          : (await findMetaDbPath({ metaDbPath: opts.metaDb, configPath: opts.containerdConfig })).path;
+        if (!metaDbPath)
+          throw new UsageError('cannot find meta.db', { input: '--meta-db', hint: 'give --meta-db PATH' });
+        const names = opts.snapshotter ? [opts.snapshotter] : await snapshottersIn(metaDbPath);
+        const view = await readMetaDb(metaDbPath);
+        const reports: DoctorReport[] = [];
+        for (const name of names) {
+          const backend = await readBackendInventory(await locateBackend(client, name, metaDbPath, opts));
+          reports.push(diagnose(view, name, backend));
+        }
+        emitResult(g.json, opts.snapshotter ? reports[0] : reports, (r) =>
+          (Array.isArray(r) ? r : [r]).map((x) => renderDoctorReport(x as DoctorReport)).join('\n'),
+        );
+        process.exitCode = reports.every((r) => r.healthy === true) ? ExitCode.ok : ExitCode.negative;
+      } finally {
+        client?.close();
+      }
+    });
+
+  addBackendFlags(
+    addConnectionFlags(
+      snapshots
+        .command('repair')
+        .description(
+          'remove stale records leaf first through containerd (works with the snapshotter down), then check again',
+        )
+        .requiredOption('--snapshotter <name>', 'the snapshotter whose records to repair')
+        .option(
+          '--drop-images',
+          'also delete the image records whose chains are stale, so they are pulled again',
+        )
+        .option('--dry-run', 'print what would be removed and change nothing')
+        .option('--concurrency <n>', 'removals in flight at once', parsePositiveInt('--concurrency'), 8),
+    ),
+  )
+    .addHelpText(
+      'after',
+      `
+Never touches the snapshotter's data or content blobs, and never deletes a container that has a task.
+Exit codes: 0 repaired (or nothing to repair), 1 something remains, 2 usage or connection error.
+
+Example:
+  kata-deploy snapshots repair --snapshotter nydus-for-kata-tee --dry-run`,
+    )
+    .action(
+      async (
+        opts: DoctorFlags & {
+          snapshotter: string;
+          dropImages?: boolean;
+          dryRun?: boolean;
+          concurrency: number;
+        },
+        command: Command,
+      ) => {
+        const g = globalOptions(command);
+        const [{ repairSnapshots }, { readBackendInventory }, { locateBackend }, { renderRepairResult }] =
+          await Promise.all([
+            import('../snapshots/repair.js'),
+            import('../snapshots/backend.js'),
+            import('../snapshots/locate.js'),
+            import('../snapshots/render-doctor.js'),
+          ]);
+        const client = await connect(opts);
+        try {
+          const metaDbPath = await resolveMetaDbPath(client, opts, g);
+          if (!metaDbPath)
+            throw new UsageError('cannot find meta.db', { input: '--meta-db', hint: 'give --meta-db PATH' });
+          const location = await locateBackend(client, opts.snapshotter, metaDbPath, opts);
+          const result = await repairSnapshots(client, {
+            snapshotter: opts.snapshotter,
+            metaDbPath,
+            readBackend: () => readBackendInventory(location),
+            dropImages: opts.dropImages === true,
+            dryRun: opts.dryRun === true,
+            concurrency: opts.concurrency,
+            log: g.log,
+          });
+          emitResult(g.json, result, renderRepairResult);
+          process.exitCode = result.repaired ? ExitCode.ok : ExitCode.negative;
+        } finally {
+          client.close();
+        }
+      },
+    );
+}

@@ -67,7 +67,7 @@ export async function collectGarbage(
  * Clears a dangling child link: re-creating the missing child puts a real record behind the link, and
  * removing that record through the API unlinks it from the parent, which containerd's GC never does.
  */
-async function relinkAndRemove(
+export async function relinkAndRemove(
   client: ContainerdClient,
   namespace: string,
   snapshotter: string,
