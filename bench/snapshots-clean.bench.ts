@@ -38,7 +38,9 @@ async function seedLoop(ctr: string, socket: string, dir: string): Promise<Sampl
   const spawnLog = join(dir, 'spawns');
   writeFileSync(spawnLog, '');
   const t = performance.now();
-  const { stdout } = await run('bash', [join(here, 'seed-ctr-loop.sh'), ctr, socket, 'nydus', spawnLog], { maxBuffer: 1 << 24 });
+  const { stdout } = await run('bash', [join(here, 'seed-ctr-loop.sh'), ctr, socket, 'nydus', spawnLog], {
+    maxBuffer: 1 << 24,
+  });
   const ms = performance.now() - t;
   const spawns = readFileSync(spawnLog, 'utf8').split('\n').filter(Boolean).length;
   // Each ctr invocation of the loop makes one API call (a list stream or a single request).
@@ -48,9 +50,24 @@ async function seedLoop(ctr: string, socket: string, dir: string): Promise<Sampl
 async function ours(socket: string, metaDb: string): Promise<Sample> {
   const cli = join(here, '../bin/kata-deploy.js');
   const t = performance.now();
-  const out = await run(process.execPath, [cli, 'snapshots', 'clean', '--snapshotter', 'nydus', '--containerd-socket', socket, '--meta-db', metaDb, '--json'], {
-    maxBuffer: 1 << 24,
-  }).catch((e: { stdout: string }) => e);
+  const out = await run(
+    process.execPath,
+    [
+      cli,
+      'snapshots',
+      'clean',
+      '--snapshotter',
+      'nydus',
+      '--containerd-socket',
+      socket,
+      '--meta-db',
+      metaDb,
+      '--json',
+    ],
+    {
+      maxBuffer: 1 << 24,
+    },
+  ).catch((e: { stdout: string }) => e);
   const ms = performance.now() - t;
   const result = JSON.parse(out.stdout) as CleanResult;
   return { ms, spawns: 1, apiCalls: result.apiCalls, verdict: `clean: ${String(result.clean)}`, left: 0 };
@@ -58,7 +75,8 @@ async function ours(socket: string, metaDb: string): Promise<Sample> {
 
 async function leftover(client: ContainerdClient): Promise<number> {
   let n = 0;
-  for (const ns of await client.namespaces.list()) n += (await client.snapshots.list(ns.name, 'nydus')).length;
+  for (const ns of await client.namespaces.list())
+    n += (await client.snapshots.list(ns.name, 'nydus')).length;
   return n;
 }
 
@@ -70,7 +88,10 @@ for (const version of (values.versions ?? '').split(',') as ContainerdVersion[])
   const bed = await startBed({ version });
   try {
     const client = await ContainerdClient.connect({ socket: bed.socket });
-    const images: GeneratedImage[] = await generateForest({ images: Number(values.images), layers: Number(values.layers) }, dir);
+    const images: GeneratedImage[] = await generateForest(
+      { images: Number(values.images), layers: Number(values.layers) },
+      dir,
+    );
     for (let i = 0; i < Number(values.repeat); i++) {
       await importForest(bed, images, { namespace: 'k8s.io' });
       const records = await leftover(client);
@@ -79,7 +100,9 @@ for (const version of (values.versions ?? '').split(',') as ContainerdVersion[])
       await importForest(bed, images, { namespace: 'k8s.io' });
       const mine = await ours(bed.socket, bed.metaDbPath);
       mine.left = await leftover(client);
-      console.log(`containerd ${bed.binaries.fullVersion}, ${images.length} images x ${values.layers} layers, ${records} snapshot records`);
+      console.log(
+        `containerd ${bed.binaries.fullVersion}, ${images.length} images x ${values.layers} layers, ${records} snapshot records`,
+      );
       console.log(`  seed ctr loop    ${fmt(seed)}`);
       console.log(`  kata-deploy      ${fmt(mine)}`);
       console.log(

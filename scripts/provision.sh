@@ -14,6 +14,13 @@ mkdir -p "$cache"
 
 log() { printf '[provision] %s\n' "$*" >&2; }
 
+[[ $(id -u) -eq 0 ]] || { log "run as root: the test bed starts containerd, runc and mounts"; exit 2; }
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if ((node_major < 20)); then
+  log "Node.js 20 or later is needed (found: $(node --version 2>/dev/null || echo none))"
+  exit 2
+fi
+
 need_pkgs=(containerd runc busybox-static docker-registry golang-github-containerd-containerd-dev ca-certificates)
 missing=()
 for p in "${need_pkgs[@]}"; do
