@@ -1,0 +1,126 @@
+/**
+ * The built CLI refuses every invalid environment value before touching the node: exit 2, one line naming the
+ * variable, the value and what is accepted, and the host root byte for byte as it was. `--dry-run` changes
+ * nothing either.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, mkdir, writeFile, readFile, readdir, lstat, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { INVALID_BASE_ENV, INVALID_ENV } from '../../src/settings/invalid-examples.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+let root: string;
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'kd-cli-'));
+  await mkdir(join(root, 'etc/containerd'), { recursive: true });
+  await writeFile(join(root, 'etc/containerd/config.toml'), 'version = 2\n# untouched\n');
+});
+after(async () => rm(root, { recursive: true, force: true }));
+
+function run(args: string[], env: Record<string, string>) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
+    const child = spawn(process.execPath, [join(REPO, 'bin/kata-deploy.js'), ...args], {
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+async function tree(dir = root, rel = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of (await readdir(join(dir, rel))).sort()) {
+    const r = join(rel, name);
+    const st = await lstat(join(dir, r));
+    out.push(
+      st.isDirectory()
+        ? `${r}/`
+        : `${r} ${createHash('sha256')
+            .update(await readFile(join(dir, r)))
+            .digest('hex')}`,
+    );
+    if (st.isDirectory()) out.push(...(await tree(dir, r)));
+  }
+  return out;
+}
+
+const flags = (action: string) => [
+  action,
+  '--host-root',
+  root,
+  '--service-manager',
+  'process',
+  '--runtime',
+  'containerd',
+  ...(action === 'install' ? ['--artifacts-dir', join(REPO, 'test/fixtures/payload')] : []),
+];
+
+describe('kata-deploy install with an invalid environment', () => {
+  it('exits 2 for every invalid value, names it, and writes nothing', async () => {
+    const before = await tree();
+    const cases = [...INVALID_ENV];
+    const results = [];
+    while (cases.length > 0) {
+      const batch = cases.splice(0, 4);
+      results.push(
+        ...(await Promise.all(
+          batch.map(async ([name, value]) => ({
+            name,
+            value,
+            r: await run(flags('install'), { ...INVALID_BASE_ENV, [name]: value }),
+          })),
+        )),
+      );
+    }
+    for (const { name, value, r } of results) {
+      assert.equal(r.code, 2, `${name}=${JSON.stringify(value)}: exit ${r.code}\n${r.stderr}`);
+      assert.ok(
+        r.stderr.startsWith(`kata-deploy: ${name}=${JSON.stringify(value)} is not valid: expected `),
+        `${name}: ${r.stderr}`,
+      );
+      assert.match(r.stderr, /nothing was changed on the node/);
+    }
+    assert.equal(results.length, INVALID_ENV.length);
+    assert.deepEqual(await tree(), before);
+  });
+
+  it('exits 2 without NODE_NAME, for cleanup and reset too', async () => {
+    const before = await tree();
+    for (const action of ['install', 'cleanup', 'reset']) {
+      const r = await run(flags(action), {});
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /^kata-deploy: NODE_NAME=unset is not valid/);
+    }
+    const bad = await run([...flags('install'), '--restart-timeout', '5'], { NODE_NAME: 'n' });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--restart-timeout="5" is not valid: expected milliseconds, at least 1000/);
+    assert.deepEqual(await tree(), before);
+  });
+
+  it('--dry-run prints the plan and changes nothing', async () => {
+    const before = await tree();
+    const r = await run([...flags('install'), '--dry-run'], {
+      ...INVALID_BASE_ENV,
+      CONTAINER_RUNTIME_VERSION: 'containerd://2.1.9',
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /plan \(\d+ steps, nothing changed\)/);
+    assert.match(
+      r.stdout,
+      /write \/opt\/kata\/containerd\/config\.d\/kata-deploy\.toml: kata runtime handlers/,
+    );
+    assert.match(r.stdout, /restart containerd\.service and wait until containerd answers/);
+    assert.deepEqual(await tree(), before);
+  });
+});

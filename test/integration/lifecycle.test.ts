@@ -1,0 +1,293 @@
+/**
+ * `kata-deploy install | cleanup` against real containerd 1.6, 1.7 and 2.1, run by the process supervisor from a
+ * sandbox host root laid out like a node. containerd runs in a private mount namespace where the sandbox's
+ * /etc/containerd and /opt are bind-mounted over the real ones, so it reads exactly the node paths kata-deploy
+ * writes into its configuration (imports, runtime_path, ConfigPath) while this process reaches them under
+ * --host-root. Its root, state and sockets are plain paths inside the sandbox.
+ */
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, mkdir, writeFile, readFile, readdir, lstat, readlink, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { containerdBinaries, type ContainerdVersion } from '../bed/index.js';
+import { createHost, type Host } from '../../src/host/index.js';
+import { containerdVersion, criStatus } from '../../src/lifecycle/verify/grpc.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const PAYLOAD = join(REPO, 'test/fixtures/payload');
+const HANDLERS = ['kata-qemu', 'kata-qemu-runtime-rs', 'kata-clh'];
+const UNIT = 'containerd.service';
+/** What containerd itself changes in the sandbox; everything else must come back byte for byte. */
+const VOLATILE = new Set(['run', 'var/lib/containerd', 'var/lib/containerd-opt', 'var/log']);
+
+interface Sandbox {
+  readonly root: string;
+  readonly socket: string;
+  readonly bin: string;
+  readonly host: Host;
+  cli(action: string, env?: Record<string, string>, extra?: string[]): Promise<CliResult>;
+  snapshot(): Promise<Record<string, string>>;
+  dispose(): Promise<void>;
+}
+
+interface CliResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const sandboxes: Sandbox[] = [];
+after(async () => {
+  for (const sb of sandboxes) await sb.dispose();
+});
+
+function userConfig(root: string, version: ContainerdVersion): string {
+  const cri = version === '2.1' ? 'io.containerd.cri.v1.runtime' : 'io.containerd.grpc.v1.cri';
+  return `# containerd of the sandbox node (kata-deploy integration test)
+version = ${version === '2.1' ? 3 : 2}
+root = "${root}/var/lib/containerd"
+state = "${root}/run/containerd"
+disabled_plugins = ["io.containerd.nri.v1.nri"] # NRI would listen in /var/run/nri
+
+[grpc]
+  address = "${root}/run/containerd/containerd.sock"
+
+[ttrpc]
+  address = "${root}/run/containerd/containerd.sock.ttrpc"
+
+[debug]
+  address = "${root}/run/containerd/debug.sock"
+  level = "info"
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "${root}/var/lib/containerd-opt"
+
+[plugins."${cri}".cni]
+  conf_dir = "${root}/etc/cni/net.d"
+  bin_dir = "${root}/opt-cni-bin"
+
+[plugins."${cri}".containerd.runtimes.runc]
+  runtime_type = "io.containerd.runc.v2"
+`;
+}
+
+/** `refuse`: a containerd that exits when its config mentions kata (to test the restore after a failed restart). */
+function serviceSpec(root: string, bin: string, shimDir: string, refuse = false): string {
+  const guard = refuse
+    ? 'if grep -q kata-qemu /etc/containerd/config.toml; then echo "refusing a kata config" >&2; exit 1; fi; '
+    : '';
+  const script =
+    'if [ -d "$ROOT/opt" ]; then mount --bind "$ROOT/opt" /opt; fi; ' +
+    'mount --bind "$ROOT/etc/containerd" /etc/containerd; ' +
+    `${guard}exec "$BIN" --config /etc/containerd/config.toml`;
+  return JSON.stringify({
+    command: '/usr/bin/unshare',
+    args: ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script],
+    env: { ROOT: root, BIN: bin, PATH: `${shimDir}:/usr/sbin:/usr/bin:/sbin:/bin` },
+    logFile: '/var/log/containerd.log',
+  });
+}
+
+async function waitAnswer(socket: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      await containerdVersion(socket, 1000);
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+async function startSandbox(version: ContainerdVersion): Promise<Sandbox> {
+  const bins = containerdBinaries(version);
+  const root = await mkdtemp('/tmp/kdl-');
+  for (const d of [
+    'etc/containerd',
+    'etc/kata-deploy/services',
+    'etc/cni/net.d',
+    'run/containerd',
+    'var/lib/containerd',
+  ]) {
+    await mkdir(join(root, d), { recursive: true });
+  }
+  await writeFile(join(root, 'etc/containerd/config.toml'), userConfig(root, version));
+  await writeFile(
+    join(root, 'etc/kata-deploy/services', `${UNIT}.json`),
+    serviceSpec(root, bins.containerd, bins.shimDir),
+  );
+  const host = createHost({ root, serviceManager: 'process' });
+  const socket = join(root, 'run/containerd/containerd.sock');
+  await host.services.start(UNIT);
+  await waitAnswer(socket);
+  const sb: Sandbox = {
+    root,
+    socket,
+    bin: bins.containerd,
+    host,
+    cli: (action, env = {}, extra = []) =>
+      runCli(
+        [
+          action,
+          '--host-root',
+          root,
+          '--service-manager',
+          'process',
+          '--containerd-bin',
+          bins.containerd,
+          '--runtime',
+          'containerd',
+        ]
+          .concat(action === 'install' ? ['--artifacts-dir', PAYLOAD] : [])
+          .concat(extra),
+        { NODE_NAME: 'sandbox-node', SHIMS_X86_64: HANDLERS.map((h) => h.slice(5)).join(' '), ...env },
+      ),
+    snapshot: () => snapshot(root),
+    async dispose() {
+      await host.services.stop(UNIT).catch(() => undefined);
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+  sandboxes.push(sb);
+  return sb;
+}
+
+function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [join(REPO, 'bin/kata-deploy.js'), ...args], {
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+  });
+}
+
+async function snapshot(root: string, rel = ''): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of (await readdir(join(root, rel))).sort()) {
+    const r = rel === '' ? name : `${rel}/${name}`;
+    if (VOLATILE.has(r)) continue;
+    const p = join(root, r);
+    const st = await lstat(p);
+    if (st.isDirectory()) {
+      out[r] = `dir ${(st.mode & 0o7777).toString(8)}`;
+      Object.assign(out, await snapshot(root, r));
+    } else if (st.isSymbolicLink()) out[r] = `link ${await readlink(p)}`;
+    else
+      out[r] = `file ${(st.mode & 0o7777).toString(8)} ${createHash('sha256')
+        .update(await readFile(p))
+        .digest('hex')}`;
+  }
+  return out;
+}
+
+function assertOk(r: CliResult, what: string): void {
+  assert.equal(r.code, 0, `${what} failed (${r.code ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
+}
+
+async function pidOf(sb: Sandbox): Promise<string | undefined> {
+  return (await sb.host.readText(`/run/kata-deploy/services/${UNIT}.pid`))?.split(' ')[0];
+}
+
+for (const version of ['1.6', '1.7', '2.1'] as const) {
+  describe(`containerd ${version}`, () => {
+    it('install 3 shims → restart serves the handlers → reinstall changes nothing → cleanup restores the tree', async () => {
+      const sb = await startSandbox(version);
+      const before = await sb.snapshot();
+      const pid = await pidOf(sb);
+
+      assertOk(await sb.cli('install'), 'install');
+      assert.notEqual(await pidOf(sb), pid, 'containerd was restarted');
+      const status = await criStatus(sb.socket, 10_000);
+      assert.ok(status, 'the CRI plugin serves');
+      for (const h of HANDLERS)
+        assert.ok(status.handlers.includes(h), `CRI status lists ${h}: ${status.handlers.join(',')}`);
+      const installed = await sb.snapshot();
+      assert.ok(installed['opt/kata/bin/containerd-shim-kata-v2']);
+
+      const again = await sb.cli('install');
+      assertOk(again, 'second install');
+      assert.match(again.stdout, /applied 1 steps:\n +1\. check that containerd serves/);
+      assert.deepEqual(await sb.snapshot(), installed, 'install twice = install once');
+
+      assertOk(await sb.cli('cleanup'), 'cleanup');
+      assert.deepEqual(await sb.snapshot(), before, 'config, drop-ins and install dir as before');
+      const gone = await criStatus(sb.socket, 10_000);
+      for (const h of HANDLERS) assert.ok(!gone?.handlers.includes(h), `${h} is no longer served`);
+      await sb.dispose();
+    });
+  });
+}
+
+describe('containerd 2.1: killed after a step, install and cleanup converge', () => {
+  it('install again reaches the complete state; cleanup after a partial install restores the host', async () => {
+    const sb = await startSandbox('2.1');
+    const before = await sb.snapshot();
+    const plan = await sb.cli('install', {}, ['--dry-run', '--json']);
+    assertOk(plan, 'dry run');
+    const steps = (JSON.parse(plan.stdout) as { steps: { kind: string; path?: string }[] }).steps;
+    assertOk(await sb.cli('install'), 'install');
+    const complete = await sb.snapshot();
+    assertOk(await sb.cli('cleanup'), 'cleanup');
+    assert.deepEqual(await sb.snapshot(), before);
+
+    // Every step that is not one of the many payload copies, plus the first and last of those.
+    const artifact = (i: number) =>
+      ['mkdir', 'copyFile', 'symlink'].includes(steps[i]?.kind ?? '') ||
+      steps[i]?.path?.startsWith('/opt/kata') === true;
+    const points = steps
+      .map((_, i) => i)
+      .filter((i) => i < steps.length - 1 && (!artifact(i) || !artifact(i - 1) || !artifact(i + 1)));
+    for (const i of points) {
+      const n = String(i + 1);
+      const crashed = await sb.cli('install', { KATA_DEPLOY_TEST_CRASH_AFTER_STEP: n });
+      assert.equal(crashed.signal, 'SIGKILL', `install was killed after step ${n}: ${crashed.stderr}`);
+      assertOk(await sb.cli('install'), `install after a crash at step ${n}`);
+      assert.deepEqual(await sb.snapshot(), complete, `converged after a crash at step ${n}`);
+      assertOk(await sb.cli('cleanup'), 'cleanup');
+      assert.deepEqual(await sb.snapshot(), before, `cleanup after a crash at step ${n}`);
+
+      const partial = await sb.cli('install', { KATA_DEPLOY_TEST_CRASH_AFTER_STEP: n });
+      assert.equal(partial.signal, 'SIGKILL');
+      assertOk(await sb.cli('cleanup'), `cleanup of a partial install (step ${n})`);
+      assert.deepEqual(await sb.snapshot(), before, `partial install up to step ${n} cleaned up`);
+    }
+    const status = await criStatus(sb.socket, 10_000);
+    assert.ok(status && !status.handlers.some((h) => h.startsWith('kata-')));
+    await sb.dispose();
+  });
+});
+
+describe('containerd 1.7: a restart that fails', () => {
+  it('restores the previous configuration, restarts containerd with it and fails with the reason', async () => {
+    const sb = await startSandbox('1.7');
+    const bins = containerdBinaries('1.7');
+    const spec = join(sb.root, 'etc/kata-deploy/services', `${UNIT}.json`);
+    const original = await readFile(join(sb.root, 'etc/containerd/config.toml'), 'utf8');
+    await writeFile(spec, serviceSpec(sb.root, bins.containerd, bins.shimDir, true));
+    const r = await sb.cli('install', {}, ['--restart-timeout', '3000']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /did not come back with the new configuration/);
+    assert.match(r.stderr, /refusing a kata config/);
+    assert.match(r.stderr, /previous configuration was restored and containerd restarted with it/);
+    assert.equal(await readFile(join(sb.root, 'etc/containerd/config.toml'), 'utf8'), original);
+    await waitAnswer(sb.socket, 5000);
+
+    await writeFile(spec, serviceSpec(sb.root, bins.containerd, bins.shimDir));
+    assertOk(await sb.cli('cleanup'), 'cleanup after the failed install');
+    assert.equal(await readFile(join(sb.root, 'etc/containerd/config.toml'), 'utf8'), original);
+    assert.equal(await sb.host.lstat('/opt'), undefined);
+    await sb.dispose();
+  });
+});
