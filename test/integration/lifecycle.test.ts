@@ -202,7 +202,7 @@ async function pidOf(sb: Sandbox): Promise<string | undefined> {
 
 for (const version of ['1.6', '1.7', '2.1'] as const) {
   describe(`containerd ${version}`, () => {
-    it('install 3 shims → restart serves the handlers → reinstall changes nothing → cleanup restores the tree', async () => {
+    it('install 3 shims → restart serves the handlers → reinstall changes nothing → cleanup restores the tree → reset', async () => {
       const sb = await startSandbox(version);
       const before = await sb.snapshot();
       const pid = await pidOf(sb);
@@ -225,6 +225,12 @@ for (const version of ['1.6', '1.7', '2.1'] as const) {
       assert.deepEqual(await sb.snapshot(), before, 'config, drop-ins and install dir as before');
       const gone = await criStatus(sb.socket, 10_000);
       for (const h of HANDLERS) assert.ok(!gone?.handlers.includes(h), `${h} is no longer served`);
+
+      const beforeReset = await pidOf(sb);
+      assertOk(await sb.cli('reset'), 'reset');
+      assert.notEqual(await pidOf(sb), beforeReset, 'reset restarted containerd');
+      await waitAnswer(sb.socket);
+      assert.deepEqual(await sb.snapshot(), before, 'reset changes no file');
       await sb.dispose();
     });
   });

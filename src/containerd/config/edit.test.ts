@@ -4,6 +4,8 @@ import fc from 'fast-check';
 import { applyEdit, revertEdit, undoEdit, type ConfigEdit } from './edit.js';
 import { parseToml, getAt } from './toml.js';
 import { HostError } from '../../errors/index.js';
+import type { ConfigLayout } from './layout.js';
+import { fileRecordFor, planConfigCleanup, planConfigInstall } from './plan.js';
 
 const RUNTIMES = ['plugins', 'io.containerd.grpc.v1.cri', 'containerd', 'runtimes'];
 const kataEdit: ConfigEdit = {
@@ -165,6 +167,45 @@ describe('property: user configs survive install + cleanup', () => {
             text.replace(/^(root|state) = /m, 'uid = 0\n$1 = '),
           );
         }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('property: the install plan and the cleanup plan on random user configs', () => {
+  const layouts: ConfigLayout[] = [
+    { mode: 'whole-file', file: '/etc/containerd/config.toml', configVersion: 2 },
+    {
+      mode: 'imported-drop-in',
+      dropIn: '/opt/kata/containerd/config.d/kata-deploy.toml',
+      importsFile: '/etc/containerd/config.toml',
+      configVersion: 2,
+    },
+  ];
+  it('cleanup gives back the original bytes, also after a user edit and after a reinstall', () => {
+    fc.assert(
+      fc.property(userConfig, fc.constantFrom(...layouts), fc.boolean(), (text, layout, userEdits) => {
+        const main = '/etc/containerd/config.toml';
+        const backup = `${main}.kata-deploy.bak`;
+        const files = new Map<string, string | undefined>([[main, text]]);
+        const edit = { ...kataEdit, arrayEntries: [] };
+        const changes = planConfigInstall(layout, edit, { files, recorded: {}, backups: new Map() });
+        const recorded = Object.fromEntries(
+          changes.map((c) => [c.path, fileRecordFor(c, undefined, files.get(c.path), backup)]),
+        );
+        const installed = new Map(files);
+        for (const c of changes) installed.set(c.path, c.content);
+        const backups = new Map([[backup, text]]);
+        const again = planConfigInstall(layout, edit, { files: installed, recorded, backups });
+        for (const c of again) assert.equal(c.content, installed.get(c.path), 'reinstall is a no-op');
+        if (userEdits) installed.set(main, `# later\n${installed.get(main)}`);
+        const fallback = { dropIns: [], mainFile: main, edit };
+        const cleaned = new Map(installed);
+        for (const c of planConfigCleanup({ files: installed, recorded, backups }, fallback))
+          cleaned.set(c.path, c.content);
+        assert.equal(cleaned.get(main), userEdits ? `# later\n${text}` : text);
+        for (const c of changes) if (c.path !== main) assert.equal(cleaned.get(c.path), undefined);
       }),
       { numRuns: 200 },
     );
