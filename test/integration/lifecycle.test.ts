@@ -20,6 +20,8 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PAYLOAD = join(REPO, 'test/fixtures/payload');
 const HANDLERS = ['kata-qemu', 'kata-qemu-runtime-rs', 'kata-clh'];
 const UNIT = 'containerd.service';
+/** KATA_DEPLOY_TEST_EVERY_STEP=1: crash after every single step, not one per run of payload copies. */
+const EVERY_STEP = process.env['KATA_DEPLOY_TEST_EVERY_STEP'] === '1';
 /** What containerd itself changes in the sandbox; everything else must come back byte for byte. */
 const VOLATILE = new Set(['run', 'var/lib/containerd', 'var/lib/containerd-opt', 'var/log']);
 
@@ -254,7 +256,9 @@ describe('containerd 2.1: killed after a step, install and cleanup converge', ()
       steps[i]?.path?.startsWith('/opt/kata') === true;
     const points = steps
       .map((_, i) => i)
-      .filter((i) => i < steps.length - 1 && (!artifact(i) || !artifact(i - 1) || !artifact(i + 1)));
+      .filter(
+        (i) => i < steps.length - 1 && (EVERY_STEP || !artifact(i) || !artifact(i - 1) || !artifact(i + 1)),
+      );
     for (const i of points) {
       const n = String(i + 1);
       const crashed = await sb.cli('install', { KATA_DEPLOY_TEST_CRASH_AFTER_STEP: n });
