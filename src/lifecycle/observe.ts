@@ -87,6 +87,12 @@ export async function detectRuntime(settings: Settings, host: Host): Promise<Run
 
 export async function observe(options: ObserveOptions): Promise<Observed> {
   const { settings, host, log } = options;
+  if (!(await host.lstat('/'))?.isDirectory()) {
+    throw new UsageError(`--host-root ${settings.hostRoot} is not a directory`, {
+      input: '--host-root',
+      hint: "point it at the node's root file system",
+    });
+  }
   const runtime = await detectRuntime(settings, host);
   const names = deriveNames(settings, runtime);
   const c = names.containerd;
