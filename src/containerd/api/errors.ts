@@ -29,6 +29,8 @@ export class DeadlineExceededError extends ContainerdError {}
 export class PermissionDeniedError extends ContainerdError {}
 export class UnimplementedError extends ContainerdError {}
 export class UnknownContainerdError extends ContainerdError {}
+/** The server gave up on the call, typically because the caller's deadline passed on its side first. */
+export class CancelledError extends ContainerdError {}
 
 /** containerd itself cannot be reached on its socket, or what answers there is not containerd. */
 export class ContainerdUnreachableError extends KataDeployError {
@@ -51,6 +53,7 @@ const byCode = new Map<number, ErrorClass>([
   [GrpcStatus.DEADLINE_EXCEEDED, DeadlineExceededError],
   [GrpcStatus.PERMISSION_DENIED, PermissionDeniedError],
   [GrpcStatus.UNIMPLEMENTED, UnimplementedError],
+  [GrpcStatus.CANCELLED, CancelledError],
 ]);
 
 /**
