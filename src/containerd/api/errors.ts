@@ -83,6 +83,8 @@ export function fromGrpcError(error: unknown, rpc: string, target: string): Cont
   let cls = byCode.get(code);
   if (!cls && code === GrpcStatus.UNKNOWN) {
     cls = bySuffix.find(([suffix]) => message.endsWith(suffix))?.[1];
+    // containerd 2.x passes a proxy plugin's dial failure through as text: "connection error: desc = …".
+    if (!cls && /^connection error: desc = "transport: /.test(message)) cls = UnavailableError;
   }
   const text =
     code === GrpcStatus.DEADLINE_EXCEEDED
