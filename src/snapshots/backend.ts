@@ -6,6 +6,7 @@
  */
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import { NotFoundError } from '../containerd/api/index.js';
 import { Transport } from '../containerd/api/transport.js';
 import { openBoltSnapshot } from '../containerd/metadb/index.js';
 import { isErrno } from '../errors/index.js';
@@ -23,6 +24,11 @@ export async function listBackendOverGrpc(address: string, timeoutMs = 30_000): 
       filters: [],
     });
     return new Set(pages.flatMap((p) => p.info.map((i) => i.name)));
+  } catch (error) {
+    // A freshly started snapshotter with an empty store has no snapshots bucket yet, and its listing
+    // answers "bucket does not exist: not found" until the first write: it holds nothing.
+    if (error instanceof NotFoundError) return new Set();
+    throw error;
   } finally {
     transport.close();
   }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContainerdClient } from '../../src/containerd/api/index.js';
 import { readMetaDb } from '../../src/containerd/metadb/index.js';
-import { readBackendInventory } from '../../src/snapshots/backend.js';
+import { listBackendOverGrpc, readBackendInventory } from '../../src/snapshots/backend.js';
 import { diagnose } from '../../src/snapshots/doctor.js';
 import { repairSnapshots } from '../../src/snapshots/repair.js';
 import {
@@ -48,6 +48,8 @@ for (const version of ['1.6', '2.1'] as ContainerdVersion[]) {
       await bed.nydus?.wipe();
       if (restart) {
         await bed.nydus?.start();
+        // Before anything writes to it, a fresh nydus answers its listing with "bucket does not exist".
+        assert.deepEqual(await listBackendOverGrpc(bed.nydus?.socket ?? ''), new Set());
         await waitForSnapshotter(bed, 'nydus', 30_000, { namespace: NS });
       }
     };
