@@ -209,36 +209,22 @@ export class ContainerdClient {
       );
       return r.mounts.map(W.mount);
     },
-    prepare: async (
+    /** An active snapshot on `parent`, writable; returns its mounts. */
+    prepare: (
       namespace: string,
       snapshotter: string,
       key: string,
       parent = '',
       labels: Record<string, string> = {},
-    ): Promise<T.Mount[]> => {
-      const r = await this.transport.unary<{ mounts: Rec[] }>(
-        'snapshots.v1.Snapshots',
-        'Prepare',
-        { snapshotter, key, parent, labels },
-        ns(namespace),
-      );
-      return r.mounts.map(W.mount);
-    },
-    view: async (
+    ) => this.newSnapshot('Prepare', namespace, { snapshotter, key, parent, labels }),
+    /** A read-only view on `parent`; returns its mounts. */
+    view: (
       namespace: string,
       snapshotter: string,
       key: string,
       parent = '',
       labels: Record<string, string> = {},
-    ): Promise<T.Mount[]> => {
-      const r = await this.transport.unary<{ mounts: Rec[] }>(
-        'snapshots.v1.Snapshots',
-        'View',
-        { snapshotter, key, parent, labels },
-        ns(namespace),
-      );
-      return r.mounts.map(W.mount);
-    },
+    ) => this.newSnapshot('View', namespace, { snapshotter, key, parent, labels }),
     commit: async (
       namespace: string,
       snapshotter: string,
@@ -254,6 +240,16 @@ export class ContainerdClient {
       );
     },
   };
+
+  private async newSnapshot(method: 'Prepare' | 'View', namespace: string, request: Rec): Promise<T.Mount[]> {
+    const r = await this.transport.unary<{ mounts: Rec[] }>(
+      'snapshots.v1.Snapshots',
+      method,
+      request,
+      ns(namespace),
+    );
+    return r.mounts.map(W.mount);
+  }
 
   readonly images = {
     list: async (namespace: string, filters: string[] = []): Promise<T.Image[]> => {
