@@ -14,7 +14,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { containerdBinaries, type ContainerdVersion } from '../bed/index.js';
 import { createHost, type Host } from '../../src/host/index.js';
-import { containerdVersion, criStatus } from '../../src/lifecycle/verify/grpc.js';
+import { criStatus } from '../../src/lifecycle/verify/grpc.js';
+import {
+  containerdServiceSpec,
+  nodeContainerdConfig as userConfig,
+  waitContainerdAnswer as waitAnswer,
+} from '../support/node-root.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PAYLOAD = join(REPO, 'test/fixtures/payload');
@@ -47,66 +52,6 @@ after(async () => {
   for (const sb of sandboxes) await sb.dispose();
 });
 
-function userConfig(root: string, version: ContainerdVersion): string {
-  const cri = version === '2.1' ? 'io.containerd.cri.v1.runtime' : 'io.containerd.grpc.v1.cri';
-  return `# containerd of the sandbox node (kata-deploy integration test)
-version = ${version === '2.1' ? 3 : 2}
-root = "${root}/var/lib/containerd"
-state = "${root}/run/containerd"
-disabled_plugins = ["io.containerd.nri.v1.nri"] # NRI would listen in /var/run/nri
-
-[grpc]
-  address = "${root}/run/containerd/containerd.sock"
-
-[ttrpc]
-  address = "${root}/run/containerd/containerd.sock.ttrpc"
-
-[debug]
-  address = "${root}/run/containerd/debug.sock"
-  level = "info"
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = "${root}/var/lib/containerd-opt"
-
-[plugins."${cri}".cni]
-  conf_dir = "${root}/etc/cni/net.d"
-  bin_dir = "${root}/opt-cni-bin"
-
-[plugins."${cri}".containerd.runtimes.runc]
-  runtime_type = "io.containerd.runc.v2"
-`;
-}
-
-/** `refuse`: a containerd that exits when its config mentions kata (to test the restore after a failed restart). */
-function serviceSpec(root: string, bin: string, shimDir: string, refuse = false): string {
-  const guard = refuse
-    ? 'if grep -q kata-qemu /etc/containerd/config.toml; then echo "refusing a kata config" >&2; exit 1; fi; '
-    : '';
-  const script =
-    'if [ -d "$ROOT/opt" ]; then mount --bind "$ROOT/opt" /opt; fi; ' +
-    'mount --bind "$ROOT/etc/containerd" /etc/containerd; ' +
-    `${guard}exec "$BIN" --config /etc/containerd/config.toml`;
-  return JSON.stringify({
-    command: '/usr/bin/unshare',
-    args: ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script],
-    env: { ROOT: root, BIN: bin, PATH: `${shimDir}:/usr/sbin:/usr/bin:/sbin:/bin` },
-    logFile: '/var/log/containerd.log',
-  });
-}
-
-async function waitAnswer(socket: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      await containerdVersion(socket, 1000);
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
 async function startSandbox(version: ContainerdVersion): Promise<Sandbox> {
   const bins = containerdBinaries(version);
   const root = await mkdtemp('/tmp/kdl-');
@@ -122,7 +67,7 @@ async function startSandbox(version: ContainerdVersion): Promise<Sandbox> {
   await writeFile(join(root, 'etc/containerd/config.toml'), userConfig(root, version));
   await writeFile(
     join(root, 'etc/kata-deploy/services', `${UNIT}.json`),
-    serviceSpec(root, bins.containerd, bins.shimDir),
+    containerdServiceSpec({ root, bin: bins.containerd, shimDir: bins.shimDir }),
   );
   const host = createHost({ root, serviceManager: 'process' });
   const socket = join(root, 'run/containerd/containerd.sock');
@@ -285,7 +230,10 @@ describe('containerd 1.7: a restart that fails', () => {
     const bins = containerdBinaries('1.7');
     const spec = join(sb.root, 'etc/kata-deploy/services', `${UNIT}.json`);
     const original = await readFile(join(sb.root, 'etc/containerd/config.toml'), 'utf8');
-    await writeFile(spec, serviceSpec(sb.root, bins.containerd, bins.shimDir, true));
+    await writeFile(
+      spec,
+      containerdServiceSpec({ root: sb.root, bin: bins.containerd, shimDir: bins.shimDir, refuse: true }),
+    );
     const r = await sb.cli('install', {}, ['--restart-timeout', '3000']);
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /did not come back with the new configuration/);
@@ -294,7 +242,10 @@ describe('containerd 1.7: a restart that fails', () => {
     assert.equal(await readFile(join(sb.root, 'etc/containerd/config.toml'), 'utf8'), original);
     await waitAnswer(sb.socket, 5000);
 
-    await writeFile(spec, serviceSpec(sb.root, bins.containerd, bins.shimDir));
+    await writeFile(
+      spec,
+      containerdServiceSpec({ root: sb.root, bin: bins.containerd, shimDir: bins.shimDir }),
+    );
     assertOk(await sb.cli('cleanup'), 'cleanup after the failed install');
     assert.equal(await readFile(join(sb.root, 'etc/containerd/config.toml'), 'utf8'), original);
     assert.equal(await sb.host.lstat('/opt'), undefined);
