@@ -1,98 +1,167 @@
 /**
- * The sandbox: kata-deploy's main job on a private containerd under a temporary host root, on a machine whose
- * own containerd, /etc and /var/lib are never touched. It starts the real containerd (1.6, 1.7 or 2.1) and
- * the real nydus-snapshotter, puts images and a running container on it, and runs the built CLI against it.
+ * The sandbox: kata-deploy's whole node lifecycle on a private containerd under a temporary host root, on a
+ * machine whose own containerd, /etc and /var/lib are never touched. containerd and the real nydus-snapshotter
+ * are installed, started and stopped by kata-deploy itself (the built CLI, `--service-manager process`).
  *
- *   node --import tsx sandbox/main.ts [--containerd 1.6|1.7|2.1] [--keep]
+ *   node --import tsx sandbox/main.ts [--containerd 1.6|1.7|2.1] [--keep] [--json] [--snapshotter nydus|none]
+ *
+ * `--snapshotter none` runs the same cycle without EXPERIMENTAL_SETUP_SNAPSHOTTER (images on overlayfs).
+ * Exit 0 when every step passed and nothing was left running, 1 otherwise, 2 for a usage error.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtemp } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
-import { busyboxImage, generateImage, startBed, type ContainerdVersion } from '../test/bed/index.js';
+import { parseArgs } from 'node:util';
+import {
+  busyboxImage,
+  generateImage,
+  nydusBinaries,
+  startRegistry,
+  type ContainerdVersion,
+  type Registry,
+} from '../test/bed/index.js';
+import { runLifecycleCli, type CliOptions } from './cli.js';
+import { endEverything, killEverythingSync, removeTree } from './cleanup.js';
+import { ctrFor } from './ctr.js';
+import { createNode, type SandboxNode } from './node.js';
+import { assemblePayload } from './payload.js';
+import { renderReport, type SandboxReport } from './report.js';
+import { CONTAINER_ID, runScenario, runStep, type ScenarioContext, type StepResult } from './scenario.js';
 
-const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '../bin/kata-deploy.js');
-const { values } = parseArgs({ options: { containerd: { type: 'string', default: '2.1' } } });
-const version = values.containerd as ContainerdVersion;
-if (!['1.6', '1.7', '2.1'].includes(version)) {
-  process.stderr.write(`--containerd: "${version}" is not one of 1.6, 1.7, 2.1\n`);
+const VERSIONS: readonly ContainerdVersion[] = ['1.6', '1.7', '2.1'];
+
+function usage(message: string): never {
+  process.stderr.write(
+    `sandbox: ${message}\nusage: bash scripts/sandbox.sh [--containerd 1.6|1.7|2.1] [--keep] [--json] [--snapshotter nydus|none]\n`,
+  );
   process.exit(2);
 }
 
-interface StepReport {
-  step: string;
-  ms: number;
-  exitCode: number;
-  output: string;
-}
-const report: StepReport[] = [];
-
-async function step(name: string, args: string[]): Promise<StepReport> {
-  const started = performance.now();
-  const result = await run(process.execPath, [CLI, ...args], { maxBuffer: 1 << 24 }).then(
-    (r) => ({ exitCode: 0, output: r.stdout }),
-    (e: { code?: number; stdout?: string; stderr?: string }) => ({
-      exitCode: e.code ?? 1,
-      output: `${e.stdout ?? ''}${e.stderr ?? ''}`,
-    }),
-  );
-  const entry = { step: name, ms: Math.round(performance.now() - started), ...result };
-  report.push(entry);
-  process.stdout.write(`\n== ${name} (exit ${entry.exitCode}, ${entry.ms} ms)\n${entry.output}`);
-  return entry;
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'kd-sandbox-'));
-const bed = await startBed({ version });
+let parsed;
 try {
-  process.stdout.write(
-    `sandbox: containerd ${bed.binaries.fullVersion} on ${bed.socket}, nydus-snapshotter at ${bed.nydus?.socket}\n`,
-  );
-  const images = [
-    await generateImage(
-      { name: 'sandbox/app:v1', layers: 5, seed: 'app', sharedLowerLayers: { seed: 'base', count: 2 } },
-      dir,
-    ),
-    await generateImage(
-      { name: 'sandbox/tool:v1', layers: 4, seed: 'tool', sharedLowerLayers: { seed: 'base', count: 2 } },
-      dir,
-    ),
-  ];
-  for (const image of images) await bed.importImage(image, { namespace: 'k8s.io' });
-  await bed.runContainer('sandbox-busybox', { namespace: 'k8s.io', image: await busyboxImage(dir) });
-  const socket = ['--containerd-socket', bed.socket];
-  await step('containerd info', ['containerd', 'info', ...socket]);
-  await step('snapshots doctor', [
-    'snapshots',
-    'doctor',
-    '--snapshotter',
-    'nydus',
-    ...socket,
-    '--snapshotter-root',
-    bed.nydus?.dataDir ?? '',
-  ]);
-  await step('snapshots clean (running container stays)', [
-    'snapshots',
-    'clean',
-    '--snapshotter',
-    'nydus',
-    ...socket,
-  ]);
-  await bed.ctr(['task', 'kill', '-s', 'KILL', 'sandbox-busybox'], { namespace: 'k8s.io', allowFail: true });
-  await bed.ctr(['task', 'delete', '-f', 'sandbox-busybox'], { namespace: 'k8s.io', allowFail: true });
-  await step('snapshots clean (after the container stopped)', [
-    'snapshots',
-    'clean',
-    '--snapshotter',
-    'nydus',
-    ...socket,
-  ]);
-} finally {
-  await bed.teardown();
+  parsed = parseArgs({
+    options: {
+      containerd: { type: 'string', default: '2.1' },
+      snapshotter: { type: 'string', default: 'nydus' },
+      keep: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+  }).values;
+} catch (error) {
+  usage(error instanceof Error ? error.message : String(error));
 }
-process.stdout.write('\nsummary:\n');
-for (const r of report)
-  process.stdout.write(`  ${r.step.padEnd(48)} exit ${r.exitCode}  ${String(r.ms).padStart(6)} ms\n`);
-process.stdout.write('left running: nothing (the bed was torn down)\n');
+const version = parsed.containerd as ContainerdVersion;
+if (!VERSIONS.includes(version)) usage(`--containerd "${version}" is not one of ${VERSIONS.join(', ')}`);
+if (parsed.snapshotter !== 'nydus' && parsed.snapshotter !== 'none')
+  usage(`--snapshotter "${parsed.snapshotter}" is not nydus or none`);
+const snapshotter = parsed.snapshotter === 'nydus' ? 'nydus' : undefined;
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const started = performance.now();
+const cgroupParent = `kd-sandbox-${randomBytes(4).toString('hex')}`;
+const work = await mkdtemp('/tmp/kd-sandbox-work-');
+let node: SandboxNode | undefined;
+let registry: Registry | undefined;
+let cli: CliOptions | undefined;
+
+// Interrupted: end this sandbox's processes by pid right away (the registry's own exit handler stops it).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    killEverythingSync({ root: node?.root, work, cgroupParent, keep: parsed.keep });
+    process.exit(130);
+  });
+}
+
+let ctx: ScenarioContext | undefined;
+const prepare = await runStep(
+  'prepare',
+  async () => {
+    node = await createNode(version);
+    const payload = await assemblePayload(join(work, 'payload'));
+    registry = await startRegistry({ root: join(work, 'registry') });
+    const busybox = await busyboxImage(join(work, 'images'));
+    const app = await generateImage(
+      { name: 'sandbox/app:1', layers: 4, seed: 'app', sharedLowerLayers: { seed: 'base', count: 2 } },
+      join(work, 'images'),
+    );
+    const images = [
+      await registry.push(busybox, 'sandbox/busybox:1'),
+      await registry.push(app, 'sandbox/app:1'),
+    ];
+    cli = { node, payloadDir: payload.dir, snapshotter };
+    ctx = {
+      node,
+      ctr: ctrFor(node.binaries, node.socket),
+      cli,
+      images,
+      runImage: images[0] ?? '',
+      cgroupParent,
+      log,
+    };
+    return `containerd ${node.binaries.fullVersion} via the supervisor; payload nydus-snapshotter/ with ${payload.nydusFiles.length} files (real binaries${payload.nydusFiles.some((f) => f.endsWith('.in')) ? ' and templates' : ''}); registry ${registry.address}`;
+  },
+  log,
+);
+const steps: StepResult[] = [prepare];
+if (ctx !== undefined) steps.push(...(await runScenario(ctx)));
+
+// Teardown: kata-deploy takes itself off the node (stopping the snapshotter), then the supervisor stops
+// containerd, then anything else this sandbox started goes by pid.
+const teardownSteps: StepResult[] = [];
+if (node !== undefined && cli !== undefined) {
+  const c = ctx;
+  if (c !== undefined && (await c.ctr.containers().catch((): string[] => [])).includes(CONTAINER_ID)) {
+    teardownSteps.push(
+      await runStep(
+        'teardown: container',
+        () => c.ctr.removeContainer(CONTAINER_ID).then(() => `${CONTAINER_ID} removed`),
+        log,
+      ),
+    );
+  }
+  const o = cli;
+  teardownSteps.push(
+    await runStep(
+      'teardown: uninstall',
+      async () => {
+        const r = await runLifecycleCli('cleanup', o);
+        if (r.exitCode !== 0) throw new Error(`exit ${r.exitCode}: ${r.stderr.trim().split('\n').at(-1)}`);
+        return /applied (\d+) steps/.exec(r.stdout)?.[0] ?? '';
+      },
+      log,
+    ),
+  );
+}
+const ended = node
+  ? await endEverything({ host: node.host, root: node.root, units: node.units, cgroupParent })
+  : { notes: [], problems: [] };
+await registry?.stop();
+const leftRunning = node
+  ? killEverythingSync({ root: node.root, work, cgroupParent, keep: true, dryRun: true })
+  : [];
+let rootRemoved = false;
+const problems = [...ended.problems];
+if (!parsed.keep) {
+  try {
+    if (node) await removeTree(node.root);
+    await removeTree(work);
+    rootRemoved = node !== undefined;
+  } catch (error) {
+    problems.push(error instanceof Error ? error.message : String(error));
+  }
+}
+
+const report: SandboxReport = {
+  containerd: node?.binaries.fullVersion ?? version,
+  snapshotter: snapshotter ? `nydus (${nydusBinaries().grpc})` : 'none (overlayfs)',
+  root: node?.root ?? '',
+  steps,
+  teardown: { steps: teardownSteps, notes: ended.notes, problems, leftRunning, rootRemoved },
+  passed:
+    [...steps, ...teardownSteps].every((s) => s.outcome === 'passed') &&
+    problems.length === 0 &&
+    leftRunning.length === 0,
+  totalMs: Math.round(performance.now() - started),
+};
+process.stdout.write(parsed.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
+process.exit(report.passed ? 0 : 1);

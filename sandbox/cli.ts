@@ -1,0 +1,78 @@
+/**
+ * The built kata-deploy CLI (bin/kata-deploy.js, compiled by `npm run build`) run against the sandbox node
+ * with the flags and environment a DaemonSet would give it.
+ */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import type { SandboxNode } from './node.js';
+
+export const CLI = resolve(import.meta.dirname, '../bin/kata-deploy.js');
+const ARCH_SUFFIX: Partial<Record<string, string>> = {
+  x64: 'X86_64',
+  arm64: 'AARCH64',
+  s390x: 'S390X',
+  ppc64: 'PPC64LE',
+};
+const SHIMS = 'qemu qemu-runtime-rs clh';
+
+export interface CliRun {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface CliOptions {
+  readonly node: SandboxNode;
+  readonly payloadDir: string;
+  /** EXPERIMENTAL_SETUP_SNAPSHOTTER; undefined runs without a snapshotter hook. */
+  readonly snapshotter: 'nydus' | undefined;
+}
+
+export function lifecycleArgs(action: 'install' | 'cleanup', o: CliOptions): string[] {
+  return [
+    action,
+    '--host-root',
+    o.node.root,
+    ...(action === 'install' ? ['--artifacts-dir', o.payloadDir] : []),
+    '--service-manager',
+    'process',
+    '--runtime',
+    'containerd',
+    '--containerd-socket',
+    '/run/containerd/containerd.sock',
+    '--containerd-bin',
+    o.node.binaries.containerd,
+  ];
+}
+
+export function lifecycleEnv(o: CliOptions): Record<string, string> {
+  const arch = ARCH_SUFFIX[process.arch] ?? 'X86_64';
+  return {
+    PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    NODE_NAME: 'sandbox-node',
+    [`SHIMS_${arch}`]: SHIMS,
+    [`DEFAULT_SHIM_${arch}`]: 'qemu',
+    ...(o.snapshotter ? { EXPERIMENTAL_SETUP_SNAPSHOTTER: o.snapshotter } : {}),
+  };
+}
+
+export function runLifecycleCli(action: 'install' | 'cleanup', o: CliOptions): Promise<CliRun> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [CLI, ...lifecycleArgs(action, o)], {
+      env: lifecycleEnv(o),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', fail);
+    child.on('close', (code, signal) =>
+      done({
+        exitCode: code ?? (signal ? 128 : 1),
+        stdout,
+        stderr: signal ? `${stderr}killed by ${signal}` : stderr,
+      }),
+    );
+  });
+}
