@@ -5,10 +5,22 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors/index.js';
 import { createHost } from '../host/index.js';
-import { describeStep, runLifecycle, type LifecycleAction, type RunResult } from '../lifecycle/index.js';
+import {
+  describeOutcome,
+  describeStep,
+  runLifecycle,
+  type LifecycleAction,
+  type RunResult,
+} from '../lifecycle/index.js';
 import { SERVICE_SPEC_DIR } from '../names/index.js';
 import { emitResult } from '../output/emit.js';
-import { archFromNode, loadSettings, RUNTIMES, SERVICE_MANAGERS } from '../settings/index.js';
+import {
+  archFromNode,
+  loadSettings,
+  RUNTIMES,
+  SERVICE_MANAGERS,
+  SNAPSHOTTER_DATA_POLICIES,
+} from '../settings/index.js';
 import { globalOptions } from './context.js';
 
 interface LifecycleFlags {
@@ -19,6 +31,7 @@ interface LifecycleFlags {
   runtime?: string;
   serviceManager?: string;
   restartTimeout?: string;
+  snapshotterDataPolicy?: string;
   dryRun?: boolean;
 }
 
@@ -51,6 +64,14 @@ export function registerLifecycleCommands(program: Command): void {
         'how long containerd may take to answer after a restart (default: 60000)',
       )
       .option('--dry-run', 'print the plan and change nothing');
+    if (action !== 'reset') {
+      command.addOption(
+        new Option(
+          '--snapshotter-data-policy <policy>',
+          "a snapshotter's data dir on upgrade and cleanup: wipe it only once containerd holds no record of it, or never (default: clean-if-safe; env SNAPSHOTTER_DATA_POLICY)",
+        ).choices(SNAPSHOTTER_DATA_POLICIES),
+      );
+    }
     if (action === 'install') {
       command.option(
         '--artifacts-dir <dir>',
@@ -85,5 +106,6 @@ function renderResult(r: RunResult): string {
   const head = `${r.action} on ${r.runtime} (containerd ${r.containerd}), ${r.installDir}, handlers ${r.handlers.join(', ')}`;
   const steps = r.steps.map((s, i) => `  ${String(i + 1).padStart(3)}. ${describeStep(s)}`).join('\n');
   if (r.dryRun) return `${head}\nplan (${r.steps.length} steps, nothing changed):\n${steps}`;
-  return `${head}\napplied ${r.applied} steps:\n${steps}`;
+  const data = (r.snapshotters ?? []).map((o) => `  ${describeOutcome(o)}`);
+  return `${head}\napplied ${r.applied} steps:\n${steps}${data.length > 0 ? `\nsnapshotter data:\n${data.join('\n')}` : ''}`;
 }

@@ -7,6 +7,7 @@ import * as hostFs from './fs.js';
 import { exec, execOk, type ExecOptions, type ExecResult } from './exec.js';
 import { acquireLock, type LockOptions, type NodeLock } from './lock.js';
 import { underRoot } from './paths.js';
+import { unmountUnder } from './mounts.js';
 import { processSupervisor } from './service/process.js';
 import { systemdManager } from './service/systemd.js';
 import type { ServiceManager } from './service/types.js';
@@ -33,6 +34,8 @@ export interface Host {
   exec(command: string, args: readonly string[], options: ExecOptions): Promise<ExecResult>;
   execOk(command: string, args: readonly string[], options: ExecOptions): Promise<ExecResult>;
   lock(nodePath: string, options: LockOptions): Promise<NodeLock>;
+  /** Unmounts every mount point below a node path, deepest first; returns those still mounted. */
+  unmountUnder(nodePath: string): Promise<string[]>;
 }
 
 export interface HostOptions {
@@ -77,5 +80,6 @@ export function createHost(options: HostOptions): Host {
     exec,
     execOk,
     lock: (p, lockOptions) => acquireLock(path(p), lockOptions),
+    unmountUnder: (p) => unmountUnder(path(p)),
   };
 }

@@ -9,6 +9,8 @@ import type { Names } from '../names/index.js';
 import type { Logger } from '../output/log.js';
 import { describeStep, type Step } from './steps.js';
 import type { Verifier } from './verify/verifier.js';
+import type { SnapshotterOutcome } from './snapshotters/outcome.js';
+import { createSnapshotterOps, type SnapshotterOps } from './snapshotters/ops.js';
 
 export interface ApplyContext {
   readonly host: Host;
@@ -19,6 +21,13 @@ export interface ApplyContext {
   readonly crashAfterStep?: number;
   /** The command, for the hint of a partial failure. */
   readonly command: string;
+  /** Replaces the real snapshotter record/wipe/readiness operations (unit tests). */
+  readonly snapshotterOps?: SnapshotterOps;
+  /**
+   * Filled by the executor: the latest outcome per snapshotter. `wipeSnapshotterData` reads the verdict its
+   * `cleanSnapshotterRecords` left here, so a wipe never acts on anything but this run's own check.
+   */
+  readonly outcomes: Map<string, SnapshotterOutcome>;
 }
 
 export async function applySteps(steps: readonly Step[], ctx: ApplyContext): Promise<number> {
@@ -48,6 +57,7 @@ export async function applySteps(steps: readonly Step[], ctx: ApplyContext): Pro
 
 async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
   const { host, names } = ctx;
+  const ops = (): SnapshotterOps => ctx.snapshotterOps ?? createSnapshotterOps(ctx);
   switch (step.kind) {
     case 'writeState':
       await host.writeAtomic(names.stateFile, formatInstallState(step.state), 0o600);
@@ -85,7 +95,18 @@ async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
     case 'service':
       if (step.ifActive && !(await host.services.isActive(step.unit))) return;
       if (step.action === 'daemonReload') await host.services.daemonReload();
+      else if (step.action === 'enable' || step.action === 'disable')
+        await host.services[step.action]?.(step.unit);
       else await host.services[step.action](step.unit);
+      return;
+    case 'cleanSnapshotterRecords':
+      ctx.outcomes.set(step.snapshotter, await ops().decide(step));
+      return;
+    case 'wipeSnapshotterData':
+      ctx.outcomes.set(step.snapshotter, await ops().wipe(step, ctx.outcomes.get(step.snapshotter)));
+      return;
+    case 'waitSnapshotter':
+      await ops().waitReachable(step.snapshotter, step.timeoutMs);
       return;
   }
 }

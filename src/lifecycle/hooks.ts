@@ -1,10 +1,12 @@
 /**
- * The extension point for snapshotters (`EXPERIMENTAL_SETUP_SNAPSHOTTER`). A hook adds its own steps to install
- * (after the Kata artifacts, before containerd's configuration is written) and to cleanup (first, while
- * containerd still has its configuration), and contributes tables to kata-deploy's containerd edit (proxy
- * plugins and the like), which are written and removed together with the runtime handlers.
+ * The extension point for snapshotters (`EXPERIMENTAL_SETUP_SNAPSHOTTER`). A hook reads what it needs before
+ * planning (`observe`), adds its own steps to install (before the Kata artifacts and containerd's
+ * configuration, and a readiness check after containerd's restart) and to cleanup (first, while containerd
+ * still has its configuration), and contributes tables to kata-deploy's containerd edit (proxy plugins and the
+ * like), which are written and removed together with the runtime handlers.
  */
 import type { ConfigEdit } from '../containerd/config/edit.js';
+import type { Host } from '../host/index.js';
 import type { Names } from '../names/index.js';
 import type { SetupSnapshotter, Settings } from '../settings/index.js';
 import type { Observed } from './observe.js';
@@ -16,16 +18,33 @@ export interface SnapshotterHookContext {
   readonly observed: Observed;
   /** The schema version of the containerd configuration kata-deploy writes. */
   readonly configVersion: number;
+  /** What this hook's `observe` returned; undefined without one. */
+  readonly facts: unknown;
+}
+
+export interface HookObserveInput {
+  readonly settings: Settings;
+  readonly host: Host;
+  readonly names: Names;
+  readonly action: 'install' | 'cleanup' | 'reset';
 }
 
 export interface SnapshotterHook {
   readonly name: SetupSnapshotter;
   /** Node paths whose text the hook needs in `observed.files`. */
   observePaths?(names: Names): readonly string[];
+  /** Reads everything else planning needs (the payload, what is installed); the only I/O of a hook. */
+  observe?(input: HookObserveInput): Promise<unknown>;
   planInstall(ctx: SnapshotterHookContext): readonly Step[];
+  /** Steps after containerd was restarted and serves the handlers (readiness). */
+  planInstallReady?(ctx: SnapshotterHookContext): readonly Step[];
   containerdEdit(ctx: SnapshotterHookContext): ConfigEdit;
   planCleanup(ctx: SnapshotterHookContext): readonly Step[];
 }
 
-/** The hooks this build knows; empty until the nydus snapshotter lands. */
-export const snapshotterHooks: readonly SnapshotterHook[] = [];
+export function hookContext(
+  base: Omit<SnapshotterHookContext, 'facts'>,
+  hook: SnapshotterHook,
+): SnapshotterHookContext {
+  return { ...base, facts: base.observed.snapshotterFacts?.get(hook.name) };
+}

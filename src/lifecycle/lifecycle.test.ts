@@ -274,6 +274,7 @@ async function crashAfter(settings: ReturnType<typeof setup>['settings'], host: 
     log: silentLogger,
     verifier: fakeVerifier(),
     command: 'install',
+    outcomes: new Map(),
   });
 }
 
@@ -290,6 +291,7 @@ describe('cleanup without a state file', () => {
       log: silentLogger,
       verifier: fakeVerifier(),
       command: 'cleanup',
+      outcomes: new Map(),
     });
     const config = await readFile(join(root, 'etc/containerd/config.toml'), 'utf8');
     assert.equal(config, USER_CONFIG);

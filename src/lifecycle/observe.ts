@@ -39,6 +39,8 @@ export interface Observed {
   readonly existingDirs: ReadonlySet<string>;
   readonly artifacts: ArtifactFacts | undefined;
   readonly machineId: string | undefined;
+  /** What each active snapshotter hook's `observe` read, by snapshotter name. */
+  readonly snapshotterFacts?: ReadonlyMap<string, unknown>;
 }
 
 export interface ObserveOptions {

@@ -12,7 +12,7 @@ import {
   type ConfigFileChange,
 } from '../containerd/config/index.js';
 import type { Settings } from '../settings/index.js';
-import type { SnapshotterHook } from './hooks.js';
+import { hookContext, type SnapshotterHook } from './hooks.js';
 import type { Observed } from './observe.js';
 import type { Step } from './steps.js';
 
@@ -27,9 +27,14 @@ export function planCleanup(
   const configVersion =
     (main === undefined ? undefined : configVersionOf(main)) ??
     (observed.containerdVersion.major >= 2 ? 3 : 2);
-  const ctx = { settings, names, observed, configVersion };
+  const base = { settings, names, observed, configVersion };
   const active = hooks.filter((h) => settings.setupSnapshotters.includes(h.name));
-  const kata = kataConfigEdit({ configVersion, handlers: names.handlers, debug: false });
+  const kata = kataConfigEdit({
+    configVersion,
+    handlers: names.handlers,
+    debug: false,
+    extra: configVersion >= 2 ? active.map((h) => h.containerdEdit(hookContext(base, h))) : [],
+  });
   const fallbackEdit: ConfigEdit = {
     ...kata,
     arrayEntries: [{ path: ['imports'], entry: c.installDropIn }],
@@ -47,7 +52,7 @@ export function planCleanup(
   const steps: Step[] = [];
   if (state !== undefined && state.phase !== 'cleaning')
     steps.push({ kind: 'writeState', state: { ...state, phase: 'cleaning' } });
-  for (const h of active) steps.push(...h.planCleanup(ctx));
+  for (const h of active) steps.push(...h.planCleanup(hookContext(base, h)));
   const writes = configWrites(changes, observed);
   steps.push(...writes);
   const backupFiles = new Set([

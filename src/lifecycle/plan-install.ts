@@ -15,7 +15,7 @@ import { UsageError } from '../errors/index.js';
 import type { FileRecord, InstallState } from '../host/index.js';
 import type { Settings } from '../settings/index.js';
 import { planArtifactsInstall } from './artifacts/plan.js';
-import type { SnapshotterHook } from './hooks.js';
+import { hookContext, type SnapshotterHook } from './hooks.js';
 import type { Observed } from './observe.js';
 import type { Step } from './steps.js';
 import { missingDirs, sameState } from './plan-util.js';
@@ -35,13 +35,13 @@ export function planInstall(
     containerdVersion: observed.containerdVersion,
     mainConfig: observed.files.get(c.configFile),
   });
-  const ctx = { settings, names, observed, configVersion: layout.configVersion };
+  const hookBase = { settings, names, observed, configVersion: layout.configVersion };
   const active = hooks.filter((h) => settings.setupSnapshotters.includes(h.name));
   const edit = kataConfigEdit({
     configVersion: layout.configVersion,
     handlers: names.handlers,
     debug: settings.debug,
-    extra: active.map((h) => h.containerdEdit(ctx)),
+    extra: active.map((h) => h.containerdEdit(hookContext(hookBase, h))),
   });
   const changes = planConfigInstall(layout, edit, {
     files: observed.files,
@@ -102,7 +102,7 @@ export function planInstall(
   );
   const work: Step[] = [
     ...backups,
-    ...active.flatMap((h) => h.planInstall(ctx)),
+    ...active.flatMap((h) => h.planInstall(hookContext(hookBase, h))),
     ...planArtifactsInstall(settings, names, observed.artifacts!),
     ...configDirs.map((path): Step => ({ kind: 'mkdir', path })),
     ...writes,
@@ -125,7 +125,8 @@ export function planInstall(
       .map((ch) => ({ path: ch.path, content: observed.files.get(ch.path) }));
     steps.push({ kind: 'restartRuntime', unit: c.unit, restore });
   }
-  steps.push(verify, { kind: 'writeState', state: installed });
+  steps.push(verify, ...active.flatMap((h) => h.planInstallReady?.(hookContext(hookBase, h)) ?? []));
+  steps.push({ kind: 'writeState', state: installed });
   return steps;
 }
 

@@ -8,7 +8,10 @@ import type { Settings } from '../settings/index.js';
 import { NODE_LOCK_FILE } from '../names/index.js';
 import { formatVersion } from '../containerd/config/version.js';
 import { applySteps } from './apply.js';
-import { snapshotterHooks as defaultHooks, type SnapshotterHook } from './hooks.js';
+import type { SnapshotterHook } from './hooks.js';
+import { snapshotterHooks as defaultHooks } from './registry.js';
+import { describeOutcome, type SnapshotterOutcome } from './snapshotters/outcome.js';
+import type { SnapshotterOps } from './snapshotters/ops.js';
 import { observe, type Observed } from './observe.js';
 import { planCleanup, planReset } from './plan-cleanup.js';
 import { planInstall } from './plan-install.js';
@@ -26,6 +29,8 @@ export interface RunOptions {
   readonly verifier?: (observed: Observed) => Verifier;
   /** How long to wait for another kata-deploy holding the node lock. */
   readonly lockWaitMs?: number;
+  /** Replaces the real snapshotter record/wipe/readiness operations (unit tests). */
+  readonly snapshotterOps?: SnapshotterOps;
 }
 
 export interface RunResult {
@@ -38,6 +43,8 @@ export interface RunResult {
   readonly steps: readonly Step[];
   readonly applied: number;
   readonly skipped?: string;
+  /** What happened to each snapshotter's data dir (only when a snapshotter's data was considered). */
+  readonly snapshotters?: readonly SnapshotterOutcome[];
 }
 
 export async function runLifecycle(action: LifecycleAction, options: RunOptions): Promise<RunResult> {
@@ -64,13 +71,18 @@ export async function runLifecycle(action: LifecycleAction, options: RunOptions)
         onWait: (holder) => log.info(`waiting for another kata-deploy (${holder}) to release the node lock`),
       });
   try {
-    const observed = await observe({
+    const active = hooks.filter((h) => settings.setupSnapshotters.includes(h.name));
+    const seen = await observe({
       settings,
       host,
       log,
       withArtifacts: action === 'install',
-      extraPaths: (names) => hooks.flatMap((h) => h.observePaths?.(names) ?? []),
+      extraPaths: (names) => active.flatMap((h) => h.observePaths?.(names) ?? []),
     });
+    const facts = new Map<string, unknown>();
+    for (const h of active)
+      facts.set(h.name, await h.observe?.({ settings, host, names: seen.names, action }));
+    const observed: Observed = { ...seen, snapshotterFacts: facts };
     log.info(
       `node ${settings.nodeName}: runtime ${observed.runtime}, containerd ${formatVersion(observed.containerdVersion)} (from ${observed.versionSource})`,
     );
@@ -99,6 +111,7 @@ export async function runLifecycle(action: LifecycleAction, options: RunOptions)
         containerdBinary: observed.containerdBinary,
         timeoutMs: settings.restartTimeoutMs,
       });
+    const outcomes = new Map<string, SnapshotterOutcome>();
     const applied = await applySteps(steps, {
       host,
       names: observed.names,
@@ -106,8 +119,12 @@ export async function runLifecycle(action: LifecycleAction, options: RunOptions)
       verifier,
       crashAfterStep: settings.crashAfterStep,
       command: action,
+      snapshotterOps: options.snapshotterOps,
+      outcomes,
     });
-    return { ...result, applied };
+    const snapshotters = [...outcomes.values()];
+    for (const o of snapshotters) if (o.decision === 'kept') log.warn(describeOutcome(o));
+    return { ...result, applied, ...(snapshotters.length > 0 ? { snapshotters } : {}) };
   } finally {
     await lock?.release();
   }

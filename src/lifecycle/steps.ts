@@ -41,10 +41,33 @@ export type Step =
   /** A plain service action, for snapshotter hooks and `reset`. */
   | {
       readonly kind: 'service';
-      readonly action: 'start' | 'stop' | 'restart' | 'daemonReload';
+      readonly action: 'start' | 'stop' | 'restart' | 'daemonReload' | 'enable' | 'disable';
       readonly unit: string;
       readonly ifActive?: boolean;
-    };
+    }
+  /**
+   * While the snapshotter still runs: remove containerd's records of it that no workload needs (the cleanup
+   * engine, then a doctor pass), or, when it does not answer, count its records in meta.db. The executor
+   * records the verdict for `wipeSnapshotterData`. `socket` and `dataDir` are node paths.
+   */
+  | {
+      readonly kind: 'cleanSnapshotterRecords';
+      readonly snapshotter: string;
+      readonly socket: string;
+      readonly dataDir: string;
+    }
+  /**
+   * Gated on the verdict this run recorded for `snapshotter`: wipe its data dir (mounts below it first) only
+   * when containerd holds no record of it, checked once more now that it is stopped; otherwise keep the dir.
+   */
+  | {
+      readonly kind: 'wipeSnapshotterData';
+      readonly snapshotter: string;
+      readonly socket: string;
+      readonly dataDir: string;
+    }
+  /** Waits until containerd itself reaches the snapshotter (its proxy connection may sit in backoff). */
+  | { readonly kind: 'waitSnapshotter'; readonly snapshotter: string; readonly timeoutMs: number };
 
 export function describeStep(step: Step): string {
   switch (step.kind) {
@@ -73,6 +96,12 @@ export function describeStep(step: Step): string {
     case 'verifyHandlers':
       return `check that containerd ${step.expect === 'present' ? 'serves' : 'no longer serves'} ${step.handlers.join(', ')}`;
     case 'service':
-      return `${step.action} ${step.unit}${step.ifActive ? ' (if active)' : ''}`;
+      return `${step.action === 'daemonReload' ? 'reload service definitions' : `${step.action} ${step.unit}`}${step.ifActive ? ' (if active)' : ''}`;
+    case 'cleanSnapshotterRecords':
+      return `remove containerd's records of ${step.snapshotter} that no workload needs, while it still runs (or count them in meta.db if it does not answer)`;
+    case 'wipeSnapshotterData':
+      return `wipe ${step.dataDir} only if no record of ${step.snapshotter} is left (previous step's verdict, checked again); otherwise keep it`;
+    case 'waitSnapshotter':
+      return `wait until containerd reaches ${step.snapshotter} (at most ${Math.round(step.timeoutMs / 1000)} s)`;
   }
 }

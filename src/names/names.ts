@@ -61,14 +61,34 @@ export interface ContainerdNames {
 }
 
 export interface NydusNames {
+  /** The snapshotter instance: containerd's proxy plugin name, `nydus-for-kata-tee[-<sfx>]`. */
   readonly name: string;
   readonly unit: string;
+  /** systemd unit file. */
   readonly unitFile: string;
+  /** Process supervisor spec (hosts without systemd). */
+  readonly serviceSpecFile: string;
+  /** Where the process supervisor sends its output. */
+  readonly logFile: string;
   readonly socket: string;
   readonly dataDir: string;
+  /** `<install dir>/nydus-for-kata-tee`: binaries and configuration. */
   readonly installDir: string;
   readonly configFile: string;
+  readonly grpcBinary: string;
+  readonly overlayfsBinary: string;
 }
+
+/** The payload's directory with the snapshotter's binaries and templates, relative to `--artifacts-dir`. */
+export const NYDUS_PAYLOAD_DIR = 'nydus-snapshotter';
+/** File names inside NYDUS_PAYLOAD_DIR. */
+export const NYDUS_PAYLOAD = {
+  grpcBinary: 'containerd-nydus-grpc',
+  overlayfsBinary: 'nydus-overlayfs',
+  configTemplate: 'config-guest-pulling.toml.in',
+  unitTemplate: 'nydus-snapshotter.service.in',
+  serviceSpecTemplate: 'nydus-snapshotter.process.json.in',
+} as const;
 
 export interface Names {
   readonly suffix: string | undefined;
@@ -115,10 +135,14 @@ export function deriveNames(settings: Settings, runtime: RuntimeName): Names {
       name: nydusName,
       unit: `${nydusName}.service`,
       unitFile: `/etc/systemd/system/${nydusName}.service`,
+      serviceSpecFile: `${SERVICE_SPEC_DIR}/${nydusName}.service.json`,
+      logFile: `/var/log/${nydusName}.log`,
       socket: `/run/${nydusName}/containerd-nydus-grpc.sock`,
       dataDir: `/var/lib/${nydusName}`,
       installDir: nydusDir,
       configFile: `${nydusDir}/config-guest-pulling.toml`,
+      grpcBinary: `${nydusDir}/${NYDUS_PAYLOAD.grpcBinary}`,
+      overlayfsBinary: `${nydusDir}/${NYDUS_PAYLOAD.overlayfsBinary}`,
     },
     stateDir: '/var/lib/kata-deploy',
     stateFile: `/var/lib/kata-deploy/${withSuffix('install', suffix)}.json`,

@@ -26,6 +26,7 @@ export const INVALID_ENV: readonly [string, string][] = [
   ['AGENT_HTTPS_PROXY', 'clh=http://p:3128'],
   ['AGENT_NO_PROXY', 'qemu=a";b'],
   ['EXPERIMENTAL_SETUP_SNAPSHOTTER', 'overlayfs'],
+  ['SNAPSHOTTER_DATA_POLICY', 'wipe'],
   ['MULTI_INSTALL_SUFFIX', '..'],
   ['MULTI_INSTALL_SUFFIX', 'a/b'],
   ['MULTI_INSTALL_SUFFIX', 'a"b'],

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { UsageError } from '../errors/index.js';
 import { buildSchema, ENV_KEYS, PER_ARCH_KEYS, variableName, type RawKey } from './schema.js';
 import { defaultShimFor } from './shims.js';
-import type { RuntimeName, ServiceManagerKind, Settings } from './types.js';
+import type { RuntimeName, ServiceManagerKind, Settings, SnapshotterDataPolicy } from './types.js';
 
 export interface SettingsFlags {
   readonly hostRoot?: string;
@@ -17,6 +17,7 @@ export interface SettingsFlags {
   readonly runtime?: string;
   readonly serviceManager?: string;
   readonly restartTimeout?: string;
+  readonly snapshotterDataPolicy?: string;
   readonly dryRun?: boolean;
 }
 
@@ -50,6 +51,7 @@ export function loadSettings(input: SettingsInput): Settings {
     ['--runtime', flags.runtime],
     ['--service-manager', flags.serviceManager],
     ['--restart-timeout', flags.restartTimeout],
+    ['--snapshotter-data-policy', flags.snapshotterDataPolicy],
   ];
   for (const [key, value] of flagValues) if (value !== undefined) raw[key] = value;
 
@@ -80,6 +82,9 @@ export function loadSettings(input: SettingsInput): Settings {
     agentHttpsProxy: v.AGENT_HTTPS_PROXY,
     agentNoProxy: v.AGENT_NO_PROXY,
     setupSnapshotters: Object.freeze([...v.EXPERIMENTAL_SETUP_SNAPSHOTTER]),
+    snapshotterDataPolicy: (v['--snapshotter-data-policy'] ??
+      v.SNAPSHOTTER_DATA_POLICY ??
+      'clean-if-safe') as SnapshotterDataPolicy,
     multiInstallSuffix: v.MULTI_INSTALL_SUFFIX,
     installationPrefix: v.INSTALLATION_PREFIX,
     containerdConfigFileName: v.CONTAINERD_CONFIG_FILE_NAME,

@@ -22,7 +22,14 @@ import {
   type Parsed,
 } from './parse.js';
 import { defaultShimFor, defaultShimsFor, isKnownShim } from './shims.js';
-import { DISTRIBUTIONS, RUNTIMES, SERVICE_MANAGERS, SNAPSHOTTERS, type ProxySetting } from './types.js';
+import {
+  DISTRIBUTIONS,
+  RUNTIMES,
+  SERVICE_MANAGERS,
+  SNAPSHOTTER_DATA_POLICIES,
+  SNAPSHOTTERS,
+  type ProxySetting,
+} from './types.js';
 
 /** Variables read only with an architecture suffix, as upstream does. */
 export const PER_ARCH_KEYS = [
@@ -41,6 +48,7 @@ export const ENV_KEYS = [
   'AGENT_HTTPS_PROXY',
   'AGENT_NO_PROXY',
   'EXPERIMENTAL_SETUP_SNAPSHOTTER',
+  'SNAPSHOTTER_DATA_POLICY',
   'MULTI_INSTALL_SUFFIX',
   'INSTALLATION_PREFIX',
   'CONTAINERD_CONFIG_FILE_NAME',
@@ -59,6 +67,7 @@ export const FLAG_KEYS = [
   '--runtime',
   '--service-manager',
   '--restart-timeout',
+  '--snapshotter-data-policy',
 ] as const;
 
 export type RawKey = (typeof ENV_KEYS)[number] | (typeof FLAG_KEYS)[number];
@@ -120,6 +129,7 @@ export function buildSchema(arch: string) {
           ? ok([...new Set(names)] as (typeof SNAPSHOTTERS)[number][])
           : bad(`a comma-separated subset of ${SNAPSHOTTERS.join(', ')}; "${unknown}" is not one`);
       }),
+      SNAPSHOTTER_DATA_POLICY: oneOf(SNAPSHOTTER_DATA_POLICIES, undefined),
       MULTI_INSTALL_SUFFIX: field(parseSuffix),
       INSTALLATION_PREFIX: field(parseInstallationPrefix),
       CONTAINERD_CONFIG_FILE_NAME: field(parseConfigFileName),
@@ -146,6 +156,7 @@ export function buildSchema(arch: string) {
       '--containerd-bin': field((raw) => (raw === '' ? ok(undefined) : parseAbsolutePath(raw))),
       '--runtime': oneOf(RUNTIMES, undefined, ' (CRI-O is not supported yet)'),
       '--service-manager': oneOf(SERVICE_MANAGERS, 'systemd'),
+      '--snapshotter-data-policy': oneOf(SNAPSHOTTER_DATA_POLICIES, undefined),
       '--restart-timeout': field((raw) =>
         raw === ''
           ? ok(60_000)

@@ -22,6 +22,13 @@ export type ServiceManagerKind = (typeof SERVICE_MANAGERS)[number];
 export const SNAPSHOTTERS = ['nydus', 'erofs'] as const;
 export type SetupSnapshotter = (typeof SNAPSHOTTERS)[number];
 
+/**
+ * What install (upgrade) and cleanup do with a snapshotter's data dir: `clean-if-safe` removes containerd's
+ * records first and wipes the dir only when none is left; `preserve` never wipes it (upstream's behaviour).
+ */
+export const SNAPSHOTTER_DATA_POLICIES = ['clean-if-safe', 'preserve'] as const;
+export type SnapshotterDataPolicy = (typeof SNAPSHOTTER_DATA_POLICIES)[number];
+
 /** A proxy setting: one value for every shim, or one per named shim (`shim=value;shim2=value`). */
 export type ProxySetting =
   | { readonly kind: 'global'; readonly value: string }
@@ -61,6 +68,8 @@ export interface Settings {
   readonly agentNoProxy: ProxySetting | undefined;
   /** `EXPERIMENTAL_SETUP_SNAPSHOTTER`. */
   readonly setupSnapshotters: readonly SetupSnapshotter[];
+  /** `--snapshotter-data-policy`, else `SNAPSHOTTER_DATA_POLICY`; default `clean-if-safe`. */
+  readonly snapshotterDataPolicy: SnapshotterDataPolicy;
   /** `MULTI_INSTALL_SUFFIX`; undefined when unset or empty. */
   readonly multiInstallSuffix: string | undefined;
   /** `INSTALLATION_PREFIX`, without a trailing slash; undefined when unset or empty. */

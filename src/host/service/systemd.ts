@@ -16,6 +16,8 @@ export function systemdManager(systemctl = 'systemctl'): ServiceManager {
     stop: async (unit) => void (await run('stop', unit)),
     start: async (unit) => void (await run('start', unit)),
     daemonReload: async () => void (await run('daemon-reload')),
+    enable: async (unit) => void (await run('enable', unit)),
+    disable: async (unit) => void (await run('disable', unit)),
     async isActive(unit) {
       const result = await exec(systemctl, ['is-active', '--quiet', unit], { timeoutMs: 30_000 });
       return result.code === 0;

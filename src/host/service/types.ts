@@ -10,6 +10,9 @@ export interface ServiceManager {
   start(unit: string): Promise<void>;
   isActive(unit: string): Promise<boolean>;
   daemonReload(): Promise<void>;
+  /** Start at boot (systemd `enable`); managers without boot ordering leave it out. */
+  enable?(unit: string): Promise<void>;
+  disable?(unit: string): Promise<void>;
   /** A few lines that explain why a unit is not running (journal or log tail), for error messages. */
   describeFailure(unit: string): Promise<string>;
 }

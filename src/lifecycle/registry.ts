@@ -1,0 +1,5 @@
+/** The snapshotter hooks this build knows. */
+import type { SnapshotterHook } from './hooks.js';
+import { nydusHook } from './snapshotters/nydus.js';
+
+export const snapshotterHooks: readonly SnapshotterHook[] = [nydusHook];
