@@ -26,7 +26,14 @@ import { ctrFor } from './ctr.js';
 import { createNode, type SandboxNode } from './node.js';
 import { assemblePayload } from './payload.js';
 import { renderReport, type SandboxReport } from './report.js';
-import { CONTAINER_ID, runScenario, runStep, type ScenarioContext, type StepResult } from './scenario.js';
+import {
+  CONTAINER_ID,
+  dataDirOutcome,
+  runScenario,
+  runStep,
+  type ScenarioContext,
+  type StepResult,
+} from './scenario.js';
 
 const VERSIONS: readonly ContainerdVersion[] = ['1.6', '1.7', '2.1'];
 
@@ -126,7 +133,9 @@ if (node !== undefined && cli !== undefined) {
       async () => {
         const r = await runLifecycleCli('cleanup', o);
         if (r.exitCode !== 0) throw new Error(`exit ${r.exitCode}: ${r.stderr.trim().split('\n').at(-1)}`);
-        return /applied (\d+) steps/.exec(r.stdout)?.[0] ?? '';
+        return [/applied (\d+) steps/.exec(r.stdout)?.[0] ?? '', dataDirOutcome(r)]
+          .filter(Boolean)
+          .join('; ');
       },
       log,
     ),

@@ -20,11 +20,15 @@ export interface SandboxReport {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
+const INDENT = ' '.repeat(54);
+
+/** The step's line; a detail made of several `; `-separated facts continues one fact per line below it. */
 function row(index: string, r: StepResult): string {
   const exit = r.exitCode === undefined ? '-' : String(r.exitCode);
   const time = r.outcome === 'skipped' ? '' : `${r.ms} ms`;
-  const detail = r.detail.length > 160 ? `${r.detail.slice(0, 157)}...` : r.detail;
-  return `${index.padStart(3)}  ${r.name.padEnd(24)} ${r.outcome.padEnd(7)} ${exit.padStart(4)} ${time.padStart(9)}  ${detail}`;
+  const [first = '', ...more] = r.detail.split('; ');
+  const head = `${index.padStart(3)}  ${r.name.padEnd(24)} ${r.outcome.padEnd(7)} ${exit.padStart(4)} ${time.padStart(9)}  ${first}`;
+  return [head.trimEnd(), ...more.map((m) => `${INDENT}${m}`)].join('\n');
 }
 
 export function renderReport(report: SandboxReport): string {

@@ -67,12 +67,18 @@ function applied(r: CliRun): string {
   return /applied (\d+) steps/.exec(r.stdout)?.[0] ?? lastLine(r.stdout);
 }
 
-/** Lines of the CLI's output that speak of the snapshotter's data dir. */
-function dataDirLines(r: CliRun): string[] {
-  return `${r.stdout}\n${r.stderr}`
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => /data dir/i.test(l));
+/**
+ * What kata-deploy said about the snapshotter's data dir (`<name>: <dir> wiped|kept …; held by ns/id …`), from
+ * the text result or the log, whichever carries it; the last such line is the run's final word.
+ */
+export function dataDirOutcome(r: CliRun): string | undefined {
+  const lines = `${r.stdout}\n${r.stderr}`.split('\n');
+  const marker = `${NYDUS_NODE.name}: ${NYDUS_NODE.dataDir} `;
+  const said = lines.filter((l) => l.includes(marker)).at(-1);
+  if (said === undefined) return undefined;
+  // The verdict and who held the dir; the engine's per-snapshot reasons stay in kata-deploy's own output.
+  const parts = said.slice(said.indexOf(marker)).trim().split('; ');
+  return parts.filter((p, i) => i === 0 || p.startsWith('held by')).join('; ');
 }
 
 async function nydusState(ctx: ScenarioContext): Promise<string> {
@@ -84,7 +90,8 @@ async function nydusState(ctx: ScenarioContext): Promise<string> {
 
 async function install(ctx: ScenarioContext): Promise<string> {
   const r = await lifecycle(ctx, 'install');
-  return `${applied(r)}${await nydusState(ctx)}`;
+  const said = dataDirOutcome(r);
+  return `${applied(r)}${said ? `; ${said}` : ''}${await nydusState(ctx)}`;
 }
 
 async function pull(ctx: ScenarioContext): Promise<string> {
@@ -119,12 +126,12 @@ async function upgrade(ctx: ScenarioContext): Promise<string> {
   }
   let kept = '';
   if (ctx.cli.snapshotter === 'nydus') {
-    const named = `${r.stdout}\n${r.stderr}`
-      .split('\n')
-      .map((l) => l.trim())
-      .find((l) => l.includes(CONTAINER_ID));
-    if (named === undefined) {
-      throw new StepFailed(`the install result does not name ${CONTAINER_ID} as what kept the data dir`, 1);
+    const named = dataDirOutcome(r);
+    if (named === undefined || !/ kept /.test(named) || !named.includes(CONTAINER_ID)) {
+      throw new StepFailed(
+        `the install result does not name ${CONTAINER_ID} as what kept the data dir (it said: ${named ?? 'nothing about the data dir'})`,
+        1,
+      );
     }
     if (!existsSync(ctx.node.at(NYDUS_NODE.dataDir))) throw new StepFailed('the data dir was removed', 1);
     kept = `; ${named}`;
@@ -139,7 +146,7 @@ async function stopContainer(ctx: ScenarioContext): Promise<string> {
 
 async function uninstall(ctx: ScenarioContext): Promise<string> {
   const r = await lifecycle(ctx, 'cleanup');
-  const said = dataDirLines(r)[0];
+  const said = dataDirOutcome(r);
   return `${applied(r)}${said ? `; ${said}` : ''}${await nydusState(ctx)}`;
 }
 

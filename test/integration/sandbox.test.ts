@@ -1,0 +1,71 @@
+/**
+ * The sandbox end to end on containerd 2.1 with the real nydus-snapshotter (1.6 and 1.7 are run by hand:
+ * `bash scripts/sandbox.sh --containerd 1.6`): every step of the node's life passes, the running container
+ * survives the upgrade and is named as what kept the data dir, and nothing is left running or on disk.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { SandboxReport } from '../../sandbox/report.js';
+
+const REPO = resolve(import.meta.dirname, '../..');
+
+function runSandbox(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'sandbox/main.ts', ...args], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+describe('sandbox on containerd 2.1 with nydus', () => {
+  it('install → pull → run → upgrade → pull → stop → uninstall → install → pull, leaving nothing', async () => {
+    const r = await runSandbox(['--containerd', '2.1', '--json']);
+    const report = JSON.parse(r.stdout) as SandboxReport;
+    const summary = report.steps
+      .map((s) => `${s.name}: ${s.outcome} (exit ${s.exitCode}) ${s.detail}`)
+      .join('\n');
+    assert.deepEqual(
+      report.steps.map((s) => s.name),
+      [
+        'prepare',
+        'install',
+        'pull',
+        'run container',
+        'upgrade (install again)',
+        'pull again',
+        'stop container',
+        'uninstall (cleanup)',
+        'install',
+        'pull again',
+      ],
+    );
+    for (const s of report.steps)
+      assert.equal(s.outcome, 'passed', `${s.name} failed:\n${summary}\n${r.stderr}`);
+    assert.ok(report.steps.every((s) => s.exitCode === 0));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(report.passed, true);
+
+    const upgrade = report.steps[4]!;
+    assert.match(upgrade.detail, /still RUNNING/);
+    assert.match(upgrade.detail, /kept .*held by k8s\.io\/sandbox-busybox \(task RUNNING\)/);
+    for (const pull of [report.steps[2]!, report.steps[5]!, report.steps[9]!])
+      assert.match(pull.detail, /2 images unpacked into nydus-for-kata-tee/);
+    assert.match(report.steps[7]!.detail, /nydus-for-kata-tee\.service stopped/);
+
+    assert.deepEqual(report.teardown.problems, []);
+    assert.deepEqual(report.teardown.leftRunning, []);
+    assert.ok(report.teardown.steps.every((s) => s.outcome === 'passed'));
+    assert.equal(report.teardown.rootRemoved, true);
+    assert.equal(existsSync(report.root), false, `${report.root} was removed`);
+  });
+});
