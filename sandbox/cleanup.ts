@@ -50,6 +50,19 @@ function cgroupPids(parent: string): number[] {
   return [...pids];
 }
 
+/** Removes the cgroup parent in every hierarchy, leaves first; returns the directories that stayed. */
+function removeCgroups(parent: string): string[] {
+  const left: string[] = [];
+  for (const dir of cgroupDirs(parent).flatMap(walk)) {
+    try {
+      rmdirSync(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') left.push(dir);
+    }
+  }
+  return left;
+}
+
 async function waitGone(pids: number[], ms: number): Promise<number[]> {
   const deadline = Date.now() + ms;
   let left = pids.filter(pidAlive);
@@ -120,13 +133,7 @@ export async function endEverything(opts: {
   const mounted = await mountsUnder(opts.root);
   if (mounted.length > 0) problems.push(`still mounted: ${mounted.map((m) => m.mountPoint).join(', ')}`);
 
-  for (const dir of cgroupDirs(opts.cgroupParent).flatMap(walk)) {
-    try {
-      rmdirSync(dir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(`cgroup ${dir} not removed`);
-    }
-  }
+  for (const dir of removeCgroups(opts.cgroupParent)) problems.push(`cgroup ${dir} not removed`);
   return { notes, problems };
 }
 
@@ -169,6 +176,10 @@ export function killEverythingSync(opts: {
       // exited meanwhile
     }
   }
+  const deadline = Date.now() + 3_000;
+  while (alive.some(pidAlive) && Date.now() < deadline)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  removeCgroups(opts.cgroupParent);
   if (!opts.keep) {
     for (const dir of [opts.root, opts.work]) {
       if (dir === undefined) continue;
