@@ -3,27 +3,12 @@
  * node (or print the plan with --dry-run).
  */
 import { Option, type Command } from 'commander';
-import { UsageError } from '../errors/index.js';
-import { createHost } from '../host/index.js';
-import {
-  describeOutcome,
-  describeStep,
-  runLifecycle,
-  type LifecycleAction,
-  type RunResult,
-} from '../lifecycle/index.js';
-import { SERVICE_SPEC_DIR } from '../names/index.js';
-import { emitResult } from '../output/emit.js';
-import {
-  archFromNode,
-  loadSettings,
-  RUNTIMES,
-  SERVICE_MANAGERS,
-  SNAPSHOTTER_DATA_POLICIES,
-} from '../settings/index.js';
+import type { LifecycleAction } from '../lifecycle/index.js';
+// Only the constants here: the settings schema, the host layer and the gRPC verifier load when a command runs.
+import { RUNTIMES, SERVICE_MANAGERS, SNAPSHOTTER_DATA_POLICIES } from '../settings/types.js';
 import { globalOptions } from './context.js';
 
-interface LifecycleFlags {
+export interface LifecycleFlags {
   hostRoot?: string;
   artifactsDir?: string;
   containerdSocket?: string;
@@ -83,29 +68,8 @@ export function registerLifecycleCommands(program: Command): void {
       `\nSettings come from the environment with upstream kata-deploy's names (NODE_NAME, SHIMS_<ARCH>, …);\nsee docs/configuration.md. Example:\n  NODE_NAME=$(hostname) SHIMS_X86_64="qemu clh" kata-deploy ${action} --dry-run`,
     );
     command.action(async (flags: LifecycleFlags, cmd: Command) => {
-      const { json, log } = globalOptions(cmd);
-      const settings = loadSettings({ env: process.env, flags, arch: archFromNode(process.arch) });
-      if (!settings.dryRun && process.geteuid?.() !== 0) {
-        throw new UsageError(`kata-deploy ${action} must run as root`, {
-          hint: 'run it as root, or add --dry-run',
-        });
-      }
-      const host = createHost({
-        root: settings.hostRoot,
-        serviceManager: settings.serviceManager,
-        serviceSpecDir: SERVICE_SPEC_DIR,
-      });
-      const result = await runLifecycle(action, { settings, host, log });
-      emitResult(json, result, renderResult);
+      const { runLifecycleCommand } = await import('./lifecycle-run.js');
+      await runLifecycleCommand(action, flags, globalOptions(cmd));
     });
   }
-}
-
-function renderResult(r: RunResult): string {
-  if (r.skipped !== undefined) return `${r.action}: skipped (${r.skipped})`;
-  const head = `${r.action} on ${r.runtime} (containerd ${r.containerd}), ${r.installDir}, handlers ${r.handlers.join(', ')}`;
-  const steps = r.steps.map((s, i) => `  ${String(i + 1).padStart(3)}. ${describeStep(s)}`).join('\n');
-  if (r.dryRun) return `${head}\nplan (${r.steps.length} steps, nothing changed):\n${steps}`;
-  const data = (r.snapshotters ?? []).map((o) => `  ${describeOutcome(o)}`);
-  return `${head}\napplied ${r.applied} steps:\n${steps}${data.length > 0 ? `\nsnapshotter data:\n${data.join('\n')}` : ''}`;
 }

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import type { ContainerdClient } from '../containerd/api/index.js';
 import { SNAPSHOTTER_PLUGIN_TYPE } from '../containerd/info.js';
 import type { BackendLocation } from './backend.js';
+import { seenFromHere } from './metadb-source.js';
 
 export interface LocateFlags {
   snapshotterSocket?: string | undefined;
@@ -30,12 +31,12 @@ export async function locateBackend(
       ]);
       const plugin = plugins.find((p) => p.id === snapshotter);
       if (plugin) {
-        address ??=
-          plugin.exports['address'] === undefined
-            ? undefined
-            : join(flags.hostRoot, plugin.exports['address']);
-        root ??=
-          plugin.exports['root'] === undefined ? undefined : join(flags.hostRoot, plugin.exports['root']);
+        const exported = (name: string): string | undefined => {
+          const value = plugin.exports[name];
+          return value === undefined ? undefined : seenFromHere(value, flags.hostRoot);
+        };
+        address ??= exported('address');
+        root ??= exported('root');
         builtIn = plugin.exports['address'] === undefined;
       }
     } catch {

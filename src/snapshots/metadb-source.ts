@@ -1,4 +1,5 @@
 /** Plugs containerd's meta.db into the cleanup engine, and finds meta.db for a running containerd. */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerdClient } from '../containerd/api/index.js';
 import { readMetaDb, type MetaDbView } from '../containerd/metadb/index.js';
@@ -63,5 +64,15 @@ export async function metaDbPathFromIntrospection(
 ): Promise<string | undefined> {
   const plugins = await client.introspection.plugins([`type==${METADATA_PLUGIN_TYPE}`]);
   const path = plugins.find((p) => p.exports['path'])?.exports['path'];
-  return path === undefined ? undefined : join(hostRoot, path);
+  return path === undefined ? undefined : seenFromHere(path, hostRoot);
+}
+
+/**
+ * A path containerd reports, as this process sees it: under the host root. A containerd whose own paths
+ * already lie under that root (a sandbox node) reports them whole; those are taken as they are.
+ */
+export function seenFromHere(reported: string, hostRoot: string): string {
+  const joined = join(hostRoot, reported);
+  if (hostRoot === '/' || existsSync(joined)) return joined;
+  return reported.startsWith(`${join(hostRoot)}/`) && existsSync(reported) ? reported : joined;
 }
