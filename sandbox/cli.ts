@@ -2,7 +2,7 @@
  * The built kata-deploy CLI (bin/kata-deploy.js, compiled by `npm run build`) run against the sandbox node
  * with the flags and environment a DaemonSet would give it.
  */
-import { spawn } from 'node:child_process';
+import { run } from '../test/bed/exec.js';
 import { resolve } from 'node:path';
 import type { SandboxNode } from './node.js';
 
@@ -56,23 +56,15 @@ export function lifecycleEnv(o: CliOptions): Record<string, string> {
   };
 }
 
-export function runLifecycleCli(action: 'install' | 'cleanup', o: CliOptions): Promise<CliRun> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...lifecycleArgs(action, o)], {
-      env: lifecycleEnv(o),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code, signal) =>
-      done({
-        exitCode: code ?? (signal ? 128 : 1),
-        stdout,
-        stderr: signal ? `${stderr}killed by ${signal}` : stderr,
-      }),
-    );
+export async function runLifecycleCli(action: 'install' | 'cleanup', o: CliOptions): Promise<CliRun> {
+  const r = await run(process.execPath, [CLI, ...lifecycleArgs(action, o)], {
+    env: lifecycleEnv(o),
+    allowFail: true,
+    timeoutMs: 600_000,
   });
+  return {
+    exitCode: r.code,
+    stdout: r.stdout,
+    stderr: r.signal ? `${r.stderr}killed by ${r.signal}` : r.stderr,
+  };
 }

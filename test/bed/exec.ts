@@ -5,11 +5,14 @@ export interface RunResult {
   stdout: string;
   stderr: string;
   code: number;
+  /** The signal that ended the process, if one did. */
+  signal: NodeJS.Signals | null;
 }
 
 export interface RunOptions {
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  cwd?: string;
   /** Return a non-zero exit instead of throwing. */
   allowFail?: boolean;
 }
@@ -41,7 +44,11 @@ export function run(file: string, args: readonly string[], opts: RunOptions = {}
   const timeoutMs = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   const command = formatCommand(file, args);
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    const child = spawn(file, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -61,6 +68,7 @@ export function run(file: string, args: readonly string[], opts: RunOptions = {}
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
         code: code ?? 128 + (signal ? 9 : 0),
+        signal,
       };
       if (timedOut) {
         reject(new CommandError(command, result, `did not finish within ${timeoutMs} ms and was killed`));

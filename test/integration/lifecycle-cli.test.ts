@@ -5,13 +5,13 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, mkdir, writeFile, readFile, readdir, lstat, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INVALID_BASE_ENV, INVALID_ENV } from '../../src/settings/invalid-examples.js';
+import { runCli } from '../support/cli.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 let root: string;
@@ -23,20 +23,7 @@ before(async () => {
 });
 after(async () => rm(root, { recursive: true, force: true }));
 
-function run(args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
-    const child = spawn(process.execPath, [join(REPO, 'bin/kata-deploy.js'), ...args], {
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[], env: Record<string, string>) => runCli(args, { env });
 
 async function tree(dir = root, rel = ''): Promise<string[]> {
   const out: string[] = [];

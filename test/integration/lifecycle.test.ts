@@ -7,12 +7,12 @@
  */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, mkdir, writeFile, readFile, readdir, lstat, readlink, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { containerdBinaries, type ContainerdVersion } from '../bed/index.js';
+import { containerdBinaries, type ContainerdVersion, type RunResult } from '../bed/index.js';
+import { runCli } from '../support/cli.js';
 import { createHost, type Host } from '../../src/host/index.js';
 import { criStatus } from '../../src/lifecycle/verify/grpc.js';
 import {
@@ -40,12 +40,7 @@ interface Sandbox {
   dispose(): Promise<void>;
 }
 
-interface CliResult {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type CliResult = RunResult;
 
 const sandboxes: Sandbox[] = [];
 after(async () => {
@@ -93,7 +88,9 @@ async function startSandbox(version: ContainerdVersion): Promise<Sandbox> {
         ]
           .concat(action === 'install' ? ['--artifacts-dir', PAYLOAD] : [])
           .concat(extra),
-        { NODE_NAME: 'sandbox-node', SHIMS_X86_64: HANDLERS.map((h) => h.slice(5)).join(' '), ...env },
+        {
+          env: { NODE_NAME: 'sandbox-node', SHIMS_X86_64: HANDLERS.map((h) => h.slice(5)).join(' '), ...env },
+        },
       ),
     snapshot: () => snapshot(root),
     async dispose() {
@@ -103,21 +100,6 @@ async function startSandbox(version: ContainerdVersion): Promise<Sandbox> {
   };
   sandboxes.push(sb);
   return sb;
-}
-
-function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [join(REPO, 'bin/kata-deploy.js'), ...args], {
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
-  });
 }
 
 async function snapshot(root: string, rel = ''): Promise<Record<string, string>> {

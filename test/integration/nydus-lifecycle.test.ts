@@ -8,7 +8,8 @@
  */
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { run as runCommand } from '../bed/exec.js';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync, rmdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -243,20 +244,13 @@ function removeCgroups(name: string): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function run(command: string, args: string[], env?: Record<string, string>): Promise<Cli> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, {
-      env: env ? { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env } : process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+/** Never throws for a non-zero exit: the tests assert on code, signal and output. */
+const run = (command: string, args: string[], env?: Record<string, string>): Promise<Cli> =>
+  runCommand(command, args, {
+    env: env ? { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env } : process.env,
+    allowFail: true,
+    timeoutMs: 300_000,
   });
-}
 
 async function startSandbox(version: ContainerdVersion): Promise<Sandbox> {
   const bins = containerdBinaries(version);

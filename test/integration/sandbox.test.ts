@@ -5,27 +5,19 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { run, type RunResult } from '../bed/exec.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SandboxReport } from '../../sandbox/report.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 
-function runSandbox(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'sandbox/main.ts', ...args], {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
+const runSandbox = (args: string[]): Promise<RunResult> =>
+  run(process.execPath, ['--import', 'tsx', 'sandbox/main.ts', ...args], {
+    cwd: REPO,
+    allowFail: true,
+    timeoutMs: 300_000,
   });
-}
 
 describe('sandbox on containerd 2.1 with nydus', () => {
   it('install → pull → run → upgrade → pull → stop → uninstall → install → pull, leaving nothing', async () => {
