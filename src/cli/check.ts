@@ -1,14 +1,7 @@
 import { Option, type Command } from 'commander';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import {
-  fixtureHostFacts,
-  renderReport,
-  runCheck,
-  systemHostFacts,
-  HYPERVISORS,
-  type Hypervisor,
-} from '../check/index.js';
+import { HYPERVISORS, type Hypervisor } from '../check/types.js';
 import { UsageError } from '../errors/index.js';
 import { emitResult } from '../output/emit.js';
 import { globalOptions } from './context.js';
@@ -49,6 +42,8 @@ export function registerCheckCommand(program: Command): void {
     )
     .action(async (flags: CheckFlags, command: Command) => {
       const g = globalOptions(command);
+      // The check's modules (and koffi for the KVM probe) load only when the check runs.
+      const { fixtureHostFacts, renderReport, runCheck, systemHostFacts } = await import('../check/index.js');
       const root = flags.hostRoot === undefined ? '/' : checkedRoot(flags.hostRoot);
       // `--host-root /` is the real host, with the real KVM probe and network.
       const host = root === '/' ? systemHostFacts() : fixtureHostFacts(root);
