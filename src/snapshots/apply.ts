@@ -11,9 +11,7 @@
  */
 import {
   AlreadyExistsError,
-  CancelledError,
   ContainerdError,
-  DeadlineExceededError,
   NotFoundError,
   UnavailableError,
   type ContainerdClient,
@@ -45,26 +43,22 @@ function failed(error: unknown): RemoveOutcome {
 }
 
 /**
- * Asks containerd for a garbage collection now. A lease deleted with `sync` does that: the scheduler runs
- * at once, even inside the pause it keeps after each collection (49 times the average GC time by default).
- * The call returns after the whole collection, backend cleanup included; with `waitMs`, we stop waiting
- * after that long and the collection goes on in containerd.
+ * Asks containerd for a garbage collection now and resolves when it is complete, backend cleanup included.
+ * A lease deleted with `sync` does that: the scheduler runs at once, even inside the pause it keeps after
+ * each collection (49 times the average GC time by default).
  */
 export async function collectGarbage(
   client: ContainerdClient,
   namespace: string,
-  waitMs?: number,
+  signal?: AbortSignal,
 ): Promise<void> {
   const id = `kata-deploy.gc.${process.pid}.${Date.now()}`;
   await client.leases.create(namespace, id);
-  try {
-    await client.leases.delete(namespace, id, { sync: true, timeoutMs: waitMs });
-  } catch (error) {
-    // Our deadline may reach containerd first, which then answers Cancelled; the collection goes on either way.
-    const stoppedWaiting = error instanceof DeadlineExceededError || error instanceof CancelledError;
-    if (!(waitMs !== undefined && stoppedWaiting)) throw error;
-  }
+  await client.leases.delete(namespace, id, { sync: true, timeoutMs: GC_TIMEOUT_MS, signal });
 }
+
+/** A collection may delete a lot of backend data; give it longer than an ordinary call. */
+const GC_TIMEOUT_MS = 120_000;
 
 /**
  * Clears a dangling child link: re-creating the missing child puts a real record behind the link, and

@@ -1,9 +1,9 @@
 /**
  * Waits for containerd's GC to sweep what a round left unreferenced. We ask for a collection right away
- * (otherwise the scheduler may pause for seconds after its last one), but do not wait for the whole of it:
- * after sweeping its records containerd also deletes the backend's data, which we need not wait for. With
- * meta.db we watch the sweep directly (cheap file reads, no backend calls) and go on as soon as the expected
- * records are gone; if it stalls, or without meta.db, we wait for a full collection.
+ * (otherwise the scheduler may pause for seconds after its last one) but need not wait for all of it: after
+ * sweeping the records, containerd also deletes the backend's data. With meta.db we watch the sweep directly
+ * (cheap file reads, no backend calls) and go on as soon as the expected records are gone, leaving the
+ * collection to finish in containerd; if the sweep stalls, or without meta.db, we wait for the collection.
  */
 import type { ContainerdClient } from '../containerd/api/index.js';
 import { collectGarbage } from './apply.js';
@@ -15,9 +15,6 @@ export interface SettleOptions {
   stallMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
-
-/** How long to wait on the GC we trigger before watching meta.db instead. */
-const TRIGGER_WAIT_MS = 150;
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -31,9 +28,15 @@ export async function settle(
   const pollMs = options.pollMs ?? 20;
   const stallMs = options.stallMs ?? 5_000;
   const sleep = options.sleep ?? delay;
-  const namespaces = [...expected.keys()];
+  // Started, not awaited yet: each settles when containerd's collection is complete, backend included.
+  const stopWaiting = new AbortController();
+  const collections = [...expected.keys()].map((ns) =>
+    collectGarbage(client, ns, stopWaiting.signal).then(
+      () => undefined,
+      (error: unknown) => error,
+    ),
+  );
   if (readMeta) {
-    for (const ns of namespaces) await collectGarbage(client, ns, TRIGGER_WAIT_MS);
     let last = -1;
     let unchangedFor = 0;
     while (unchangedFor < stallMs) {
@@ -43,12 +46,18 @@ export async function settle(
         const records = index.get(ns);
         for (const key of keys) if (records?.has(key)) present++;
       }
-      if (present === 0) return 'swept';
+      if (present === 0) {
+        // The collection goes on in containerd; only our wait for it ends.
+        stopWaiting.abort();
+        await Promise.all(collections);
+        return 'swept';
+      }
       unchangedFor = present === last ? unchangedFor + pollMs : 0;
       last = present;
       await sleep(pollMs);
     }
   }
-  for (const ns of namespaces) await collectGarbage(client, ns);
+  const failure = (await Promise.all(collections)).find((e) => e !== undefined);
+  if (failure !== undefined) throw failure;
   return 'full-gc';
 }

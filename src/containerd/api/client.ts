@@ -336,13 +336,13 @@ export class ContainerdClient {
     delete: async (
       namespace: string,
       id: string,
-      options: { sync?: boolean; timeoutMs?: number } = {},
+      options: { sync?: boolean; timeoutMs?: number; signal?: AbortSignal } = {},
     ): Promise<void> => {
       await this.transport.unary(
         'leases.v1.Leases',
         'Delete',
         { id, sync: options.sync ?? false },
-        ns(namespace, options.timeoutMs),
+        { ...ns(namespace, options.timeoutMs), signal: options.signal },
       );
     },
   };

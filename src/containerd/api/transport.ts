@@ -20,6 +20,8 @@ export interface CallOptions {
   /** containerd namespace sent in the `containerd-namespace` header. */
   namespace?: string;
   timeoutMs?: number;
+  /** Cancels the call; the server is told, and the promise rejects with CancelledError. */
+  signal?: AbortSignal;
 }
 
 const MAX_MESSAGE = 16 * 1024 * 1024;
@@ -29,7 +31,7 @@ type UnaryMethod = (
   metadata: Metadata,
   options: { deadline: Date },
   callback: (error: unknown, response: unknown) => void,
-) => void;
+) => { cancel(): void };
 type StreamMethod = (
   request: unknown,
   metadata: Metadata,
@@ -87,10 +89,20 @@ export class Transport {
     const deadline = new Date(Date.now() + (options.timeoutMs ?? this.timeouts.call));
     this.calls++;
     return new Promise<R>((resolve, reject) => {
-      fn.call(client, request, this.metadata(options.namespace), { deadline }, (error, response) => {
-        if (error) reject(fromGrpcError(error, rpc, this.socket));
-        else resolve(response as R);
-      });
+      const call = fn.call(
+        client,
+        request,
+        this.metadata(options.namespace),
+        { deadline },
+        (error, response) => {
+          options.signal?.removeEventListener('abort', cancel);
+          if (error) reject(fromGrpcError(error, rpc, this.socket));
+          else resolve(response as R);
+        },
+      );
+      const cancel = (): void => call.cancel();
+      if (options.signal?.aborted) call.cancel();
+      else options.signal?.addEventListener('abort', cancel, { once: true });
     });
   }
 
