@@ -54,6 +54,7 @@ export interface DoctorReport {
   danglingLinks: DanglingLink[];
   /** Images whose next pull or import fails because their chain holds stale records. */
   brokenImages: BrokenImage[];
+  /** No stale record and no dangling link (orphaned backend snapshots are reported, not counted). */
   healthy: boolean | 'unknown';
 }
 
@@ -182,7 +183,10 @@ export function diagnose(view: MetaDbView, snapshotter: string, backend: Backend
   const orphanedBackendSnapshots = backend.known
     ? [...backend.keys].filter((k) => !recordedBackendKeys.has(k)).sort()
     : [];
-  const problems = staleRecords.length + danglingLinks.length + orphanedBackendSnapshots.length;
+  // Orphaned backend snapshots are reported but do not make the snapshotter unhealthy: nothing can trip over
+  // them, and containerd's GC deletes them the next time it cleans this snapshotter (they appear briefly after
+  // every Remove, before that GC pass).
+  const problems = staleRecords.length + danglingLinks.length;
   return {
     snapshotter,
     metaDbPath: view.path,
