@@ -1,38 +1,30 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadPackageDefinition, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import { fromJSON, loadSync, type Options } from '@grpc/proto-loader';
+import { PROTO_FILES } from './proto-files.js';
 
 /** Our subset of containerd's .proto files, at the repository root (same path from src/ and dist/). */
 const PROTO_DIR = fileURLToPath(new URL('../../../proto', import.meta.url));
+/** The same files compiled at build time by scripts/proto-json.mjs; only next to dist/. */
+const COMPILED = new URL('../../proto.json', import.meta.url);
 
-const FILES = [
-  'version',
-  'introspection',
-  'namespaces',
-  'containers',
-  'tasks',
-  'snapshots',
-  'images',
-  'content',
-  'leases',
-];
+const OPTIONS: Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
 
 let loaded: GrpcObject | undefined;
 
 function load(): GrpcObject {
-  loaded ??= loadPackageDefinition(
-    loadSync(
-      FILES.map((f) => `containerd/services/${f}.proto`),
-      {
-        includeDirs: [PROTO_DIR],
-        keepCase: true,
-        longs: String,
-        enums: String,
-        defaults: true,
-        oneofs: true,
-      },
-    ),
-  );
+  if (loaded) return loaded;
+  let compiled: string | undefined;
+  try {
+    compiled = readFileSync(COMPILED, 'utf8');
+  } catch {
+    // Running from src/ (tests under tsx): parse the .proto files.
+  }
+  const definition = compiled
+    ? fromJSON(JSON.parse(compiled) as Record<string, unknown>, OPTIONS)
+    : loadSync(PROTO_FILES, { ...OPTIONS, includeDirs: [PROTO_DIR] });
+  loaded = loadPackageDefinition(definition);
   return loaded;
 }
 
