@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// Runs the compiled CLI; `npm run build` (done by scripts/provision.sh) produces dist/.
-import '../dist/main.js';
+// Runs the bundled CLI; `npm run build` (done by scripts/provision.sh) produces bundle/.
+import '../bundle/main.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
-import { PROTO_DIR } from './proto.js';
+import { PROTO_DIR } from './proto-source.js';
 
 const UPSTREAM = '/usr/share/gocode/src/github.com/containerd/containerd/api';
 

@@ -2,9 +2,10 @@
  * The gRPC connection to containerd over its unix socket. Every call carries a deadline and, for namespaced
  * services, the `containerd-namespace` header; every error leaves here converted by `fromGrpcError`.
  */
-import { credentials, Metadata, type Client, type ClientReadableStream } from '@grpc/grpc-js';
+import { Client, credentials, Metadata } from '@grpc/grpc-js';
+import type { MethodCodec } from './codec.js';
 import { fromGrpcError } from './errors.js';
-import { serviceConstructor, type ServiceName } from './proto.js';
+import { containerdMethod, type ServiceName } from './proto.js';
 
 /** Named timeouts, in one place. */
 export const DEFAULT_TIMEOUTS = {
@@ -26,22 +27,10 @@ export interface CallOptions {
 
 const MAX_MESSAGE = 16 * 1024 * 1024;
 
-type UnaryMethod = (
-  request: unknown,
-  metadata: Metadata,
-  options: { deadline: Date },
-  callback: (error: unknown, response: unknown) => void,
-) => { cancel(): void };
-type StreamMethod = (
-  request: unknown,
-  metadata: Metadata,
-  options: { deadline: Date },
-) => ClientReadableStream<unknown>;
-
 export class Transport {
   readonly socket: string;
   readonly timeouts: { call: number; stream: number; connect: number };
-  private readonly clients = new Map<ServiceName, Client>();
+  private channel: Client | undefined;
   private readonly target: string;
   /** Count of RPCs issued, for benches and progress. */
   calls = 0;
@@ -59,20 +48,15 @@ export class Transport {
     };
   }
 
-  private client(service: ServiceName): Client {
-    let client = this.clients.get(service);
-    if (!client) {
-      const Ctor = serviceConstructor(service);
-      // All services share one channel: grpc-js pools subchannels by target and options.
-      client = new Ctor(this.target, credentials.createInsecure(), {
-        'grpc.max_receive_message_length': MAX_MESSAGE,
-        'grpc.max_send_message_length': MAX_MESSAGE,
-        'grpc.default_authority': 'localhost',
-        'grpc.enable_retries': 0,
-      });
-      this.clients.set(service, client);
-    }
-    return client;
+  /** One channel for every service: methods are addressed by their full path. */
+  private client(): Client {
+    this.channel ??= new Client(this.target, credentials.createInsecure(), {
+      'grpc.max_receive_message_length': MAX_MESSAGE,
+      'grpc.max_send_message_length': MAX_MESSAGE,
+      'grpc.default_authority': 'localhost',
+      'grpc.enable_retries': 0,
+    });
+    return this.channel;
   }
 
   private metadata(namespace: string | undefined): Metadata {
@@ -81,16 +65,25 @@ export class Transport {
     return md;
   }
 
+  private codec(service: ServiceName, method: string, stream: boolean): MethodCodec {
+    const codec = containerdMethod(service, method);
+    if (!codec) throw new Error(`no RPC ${service}/${method} in the proto subset`);
+    if (codec.responseStream !== stream) {
+      throw new Error(`RPC ${service}/${method} is ${stream ? 'not ' : ''}a server stream`);
+    }
+    return codec;
+  }
+
   unary<R>(service: ServiceName, method: string, request: unknown, options: CallOptions = {}): Promise<R> {
-    const client = this.client(service) as unknown as Record<string, UnaryMethod>;
-    const fn = client[method];
-    if (!fn) throw new Error(`no RPC ${service}/${method} in the proto subset`);
+    const codec = this.codec(service, method, false);
     const rpc = `${service.split('.')[0]}.${method}`;
     const deadline = new Date(Date.now() + (options.timeoutMs ?? this.timeouts.call));
     this.calls++;
     return new Promise<R>((resolve, reject) => {
-      const call = fn.call(
-        client,
+      const call = this.client().makeUnaryRequest(
+        codec.path,
+        codec.serialize,
+        codec.deserialize,
         request,
         this.metadata(options.namespace),
         { deadline },
@@ -108,15 +101,20 @@ export class Transport {
 
   /** Collects a server stream; the deadline covers the whole stream. */
   stream<R>(service: ServiceName, method: string, request: unknown, options: CallOptions = {}): Promise<R[]> {
-    const client = this.client(service) as unknown as Record<string, StreamMethod>;
-    const fn = client[method];
-    if (!fn) throw new Error(`no RPC ${service}/${method} in the proto subset`);
+    const codec = this.codec(service, method, true);
     const rpc = `${service.split('.')[0]}.${method}`;
     const deadline = new Date(Date.now() + (options.timeoutMs ?? this.timeouts.stream));
     this.calls++;
     return new Promise<R[]>((resolve, reject) => {
       const out: R[] = [];
-      const call = fn.call(client, request, this.metadata(options.namespace), { deadline });
+      const call = this.client().makeServerStreamRequest(
+        codec.path,
+        codec.serialize,
+        codec.deserialize,
+        request,
+        this.metadata(options.namespace),
+        { deadline },
+      );
       call.on('data', (message: R) => out.push(message));
       call.on('error', (error) => reject(fromGrpcError(error, rpc, this.socket)));
       call.on('end', () => resolve(out));
@@ -124,7 +122,7 @@ export class Transport {
   }
 
   close(): void {
-    for (const client of this.clients.values()) client.close();
-    this.clients.clear();
+    this.channel?.close();
+    this.channel = undefined;
   }
 }

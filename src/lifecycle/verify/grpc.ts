@@ -4,7 +4,8 @@
  * declared inline, field numbers as in containerd's and Kubernetes' protos.
  */
 import * as grpc from '@grpc/grpc-js';
-import { fromJSON } from '@grpc/proto-loader';
+import protobuf from 'protobufjs/light.js';
+import { methodCodec } from '../../containerd/api/codec.js';
 
 const EMPTY = { google: { nested: { protobuf: { nested: { Empty: { fields: {} } } } } } };
 
@@ -67,51 +68,44 @@ const DESCRIPTOR = {
   },
 };
 
-type Unary = (
-  req: object,
-  meta: grpc.Metadata,
-  opts: grpc.CallOptions,
-  cb: (e: grpc.ServiceError | null, r?: unknown) => void,
-) => void;
-type ClientCtor = new (
-  address: string,
-  creds: grpc.ChannelCredentials,
-  options?: object,
-) => grpc.Client & Record<string, Unary>;
-
-let loaded: { version: ClientCtor; runtime: ClientCtor } | undefined;
-function clients() {
-  if (loaded === undefined) {
-    const pkg = grpc.loadPackageDefinition(
-      fromJSON(DESCRIPTOR as Parameters<typeof fromJSON>[0], { keepCase: true, defaults: true }),
-    ) as unknown as {
-      containerd: { services: { version: { v1: { Version: ClientCtor } } } };
-      runtime: { v1: { RuntimeService: ClientCtor } };
-    };
-    loaded = { version: pkg.containerd.services.version.v1.Version, runtime: pkg.runtime.v1.RuntimeService };
-  }
-  return loaded;
-}
+let root: protobuf.Root | undefined;
 
 function call<T>(
-  Ctor: ClientCtor,
   socket: string,
+  service: string,
   method: string,
   request: object,
   timeoutMs: number,
 ): Promise<T> {
-  const client = new Ctor(`unix://${socket}`, grpc.credentials.createInsecure());
+  root ??= protobuf.Root.fromJSON(DESCRIPTOR as protobuf.INamespace);
+  const codec = methodCodec(root, service, method);
+  if (!codec) throw new Error(`no RPC ${service}/${method} in the descriptor`);
+  const client = new grpc.Client(`unix://${socket}`, grpc.credentials.createInsecure());
   return new Promise<T>((resolve, reject) => {
-    client[method]!(request, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (error, response) => {
-      client.close();
-      if (error) reject(error);
-      else resolve(response as T);
-    });
+    client.makeUnaryRequest(
+      codec.path,
+      codec.serialize,
+      codec.deserialize,
+      request,
+      new grpc.Metadata(),
+      { deadline: Date.now() + timeoutMs },
+      (error, response) => {
+        client.close();
+        if (error) reject(error);
+        else resolve(response as T);
+      },
+    );
   });
 }
 
 export async function containerdVersion(socket: string, timeoutMs: number): Promise<string> {
-  const r = await call<{ version: string }>(clients().version, socket, 'Version', {}, timeoutMs);
+  const r = await call<{ version: string }>(
+    socket,
+    'containerd.services.version.v1.Version',
+    'Version',
+    {},
+    timeoutMs,
+  );
   return r.version;
 }
 
@@ -128,7 +122,7 @@ export async function criStatus(socket: string, timeoutMs: number): Promise<CriS
     runtime_handlers?: { name: string }[];
   };
   try {
-    r = await call(clients().runtime, socket, 'Status', { verbose: true }, timeoutMs);
+    r = await call(socket, 'runtime.v1.RuntimeService', 'Status', { verbose: true }, timeoutMs);
   } catch (error) {
     if ((error as grpc.ServiceError).code === grpc.status.UNIMPLEMENTED) return undefined;
     throw error;
