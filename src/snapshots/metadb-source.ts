@@ -2,9 +2,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerdClient } from '../containerd/api/index.js';
-import { readMetaDb, type MetaDbView } from '../containerd/metadb/index.js';
+import { reusingBoltFileIo } from '../containerd/metadb/bolt.js';
+import { readMetaDb } from '../containerd/metadb/read.js';
+import type { MetaDbView, NamespaceView } from '../containerd/metadb/types.js';
 import type { MetaRecord, MetaRecordIndex, MetaRecordReader } from './observe.js';
-import type { NamespaceView } from '../containerd/metadb/index.js';
 
 const GC_REF_SNAPSHOT = 'containerd.io/gc.ref.snapshot.';
 const GC_ROOT = 'containerd.io/gc.root';
@@ -50,8 +51,18 @@ export function recordIndex(view: MetaDbView, snapshotter: string): MetaRecordIn
   return index;
 }
 
+/**
+ * Reads the records of `snapshotter` each time it is called. Calls are served one at a time, so every read
+ * can reuse one file buffer: its snapshot is decoded into plain values before the next read starts.
+ */
 export function metaRecordReader(path: string, snapshotter: string): MetaRecordReader {
-  return async () => recordIndex(await readMetaDb(path), snapshotter);
+  const io = reusingBoltFileIo();
+  let previous: Promise<unknown> = Promise.resolve();
+  return () => {
+    const read = previous.then(async () => recordIndex(await readMetaDb(path, { io }), snapshotter));
+    previous = read.catch(() => undefined);
+    return read;
+  };
 }
 
 /**

@@ -5,7 +5,7 @@
  * is chosen, every reachable page is checked (pages.ts), and the meta pages on disk are read again
  * afterwards to see whether containerd committed more than once meanwhile (see `stable`).
  */
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 
 import { HostError, isErrno } from '../../errors/errors.js';
 import { BucketView, type BoltBucket } from './bucket.js';
@@ -27,9 +27,13 @@ export interface BoltSnapshot {
 }
 
 export interface OpenBoltOptions {
-  /** Reads of the whole file before giving up on a file that keeps changing. @default 3 */
+  /** Reads of the whole file before giving up on a file that keeps changing. @default 4 */
   readonly attempts?: number;
-  /** Pause between attempts, in milliseconds. @default 25 */
+  /**
+   * Pause before the third attempt, in milliseconds, growing by as much before each further one. The second
+   * attempt follows at once: a commit or two landing in a read is common on a busy node, a storm is not.
+   * @default 25
+   */
   readonly retryDelayMs?: number;
   /** File access, replaceable so tests can simulate a file that changes between reads. */
   readonly io?: BoltFileIo;
@@ -42,19 +46,62 @@ export interface BoltFileIo {
   readHead(path: string, length: number): Promise<Buffer>;
 }
 
-export const nodeBoltFileIo: BoltFileIo = {
-  readFile: (path) => readFile(path),
-  async readHead(path, length) {
-    const handle = await open(path, 'r');
-    try {
-      const head = Buffer.alloc(length);
-      const { bytesRead } = await handle.read(head, 0, length, 0);
-      return head.subarray(0, bytesRead);
-    } finally {
-      await handle.close();
+/** Reads the whole file into the buffer `allocate` gives for its size. */
+async function readWholeFile(
+  path: string,
+  allocate: (size: number) => Buffer = (size) => Buffer.allocUnsafe(size),
+): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const buf = allocate(size);
+    let filled = 0;
+    while (filled < size) {
+      const { bytesRead } = await handle.read(buf, filled, size - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
     }
-  },
-};
+    return buf.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readHead(path: string, length: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(head, 0, length, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * One read of the whole size: fs.readFile's 512 KiB chunks take several times longer on a large meta.db, and
+ * a longer read is a wider window for a commit to land in the middle of it.
+ */
+export const nodeBoltFileIo: BoltFileIo = { readFile: (path) => readWholeFile(path), readHead };
+
+/**
+ * Like nodeBoltFileIo, but every read lands in the same buffer: for a reader that re-reads meta.db many
+ * times, a fresh multi-MiB buffer per read costs more in page faults and garbage collection than the read.
+ * A buffer it returns is valid only until its next readFile, so the caller must be done with a snapshot
+ * (decoded it into plain values) before reading again.
+ */
+export function reusingBoltFileIo(): BoltFileIo {
+  let kept: Buffer | undefined;
+  return {
+    readFile: (path) =>
+      readWholeFile(path, (size) => {
+        // Its own memory, never a slice of Node's shared pool that other code writes to.
+        if (!kept || kept.byteLength < size) kept = Buffer.allocUnsafeSlow(size);
+        return kept;
+      }),
+    readHead,
+  };
+}
 
 const DEFAULT_NAME = '<meta.db buffer>';
 
@@ -145,12 +192,12 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * pages did not move between reads is reported at once.
  */
 export async function openBoltSnapshot(path: string, options: OpenBoltOptions = {}): Promise<BoltSnapshot> {
-  const attempts = Math.max(1, options.attempts ?? 3);
+  const attempts = Math.max(1, options.attempts ?? 4);
   const delay = options.retryDelayMs ?? 25;
   const io = options.io ?? nodeBoltFileIo;
   let lastProblem = '';
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    if (attempt > 1) await sleep(delay * (attempt - 1));
+    if (attempt > 2) await sleep(delay * (attempt - 2));
     const buf = await readWhole(io, path);
     let snapshot: BoltSnapshot;
     try {

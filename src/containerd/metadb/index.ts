@@ -1,11 +1,9 @@
 /** Read-only access to containerd's meta.db: bbolt reader, schema decoder and path discovery. */
-import { openBoltSnapshot, type OpenBoltOptions } from './bolt.js';
-import { decodeMetaDb } from './decode.js';
-import type { MetaDbView } from './types.js';
 
 export {
   openBoltSnapshot,
   parseBolt,
+  reusingBoltFileIo,
   type BoltBucket,
   type BoltCursor,
   type BoltEntry,
@@ -27,7 +25,5 @@ export {
 export { GC_REF_SNAPSHOT_PREFIX, SNAPSHOT_REF_LABEL } from './schema.js';
 export type * from './types.js';
 
-/** Reads meta.db without locking it and decodes it (see openBoltSnapshot for the consistency rules). */
-export async function readMetaDb(path: string, options?: OpenBoltOptions): Promise<MetaDbView> {
-  return decodeMetaDb(await openBoltSnapshot(path, options));
-}
+// Importing read.js alone keeps the TOML parser (path.ts) out of commands that are given meta.db's path.
+export { readMetaDb } from './read.js';
