@@ -8,6 +8,7 @@
  */
 import type { ContainerdClient } from '../containerd/api/index.js';
 import { UsageError } from '../errors/index.js';
+import { watchFileChanges } from '../host/file-changes.js';
 import { silentLogger, type Logger } from '../output/log.js';
 import { noProgress, type Progress } from '../output/progress.js';
 import { applyNamespacePlan } from './apply.js';
@@ -100,59 +101,68 @@ export async function cleanSnapshots(client: ContainerdClient, options: CleanOpt
   const firstPlans = plans;
   log.debug(`observed ${names.length} namespaces in ${Date.now() - started} ms`);
 
-  while (!options.dryRun && observation.listingErrors.length === 0 && hasWork(plans)) {
-    rounds++;
-    let progressMade = 0;
-    let done = 0;
-    const removedThisRound = new Map<string, number>();
-    const total = plans.reduce((n, p) => n + p.removalOrder.length, 0);
-    for (const plan of plans) {
-      const result = results.get(plan.namespace) ?? emptyResult(plan.namespace);
-      const applied = await applyNamespacePlan(client, plan, {
-        snapshotter: options.snapshotter,
-        concurrency,
-        onRemoved: () =>
-          progress.update(++done, total, `round ${rounds}: removing ${options.snapshotter} snapshots`),
-      });
-      result.snapshotsRemoved += applied.removed;
-      removedThisRound.set(plan.namespace, applied.removed);
-      result.containersRemoved.push(...applied.containersRemoved);
-      lastFailures.set(plan.namespace, new Map(applied.remaining.map((r) => [r.key, r.reason])));
-      // A container that gained a task forces a fresh plan: its chain must now stay.
-      progressMade += applied.removed + applied.containersRemoved.length + applied.relinked;
-      progressMade += applied.containersGainedTask.length;
-      log.debug(
-        `${plan.namespace}: round ${rounds}: removed ${applied.removed} (${applied.gone} already gone), ` +
-          `relinked ${applied.relinked}, ${applied.remaining.length} failed`,
+  // Lets each wait for containerd's GC end as soon as meta.db is written, instead of on a polling timer.
+  const changes =
+    !options.dryRun && options.readMeta && options.metaDbPath
+      ? watchFileChanges(options.metaDbPath)
+      : undefined;
+  try {
+    while (!options.dryRun && observation.listingErrors.length === 0 && hasWork(plans)) {
+      rounds++;
+      let progressMade = 0;
+      let done = 0;
+      const removedThisRound = new Map<string, number>();
+      const total = plans.reduce((n, p) => n + p.removalOrder.length, 0);
+      for (const plan of plans) {
+        const result = results.get(plan.namespace) ?? emptyResult(plan.namespace);
+        const applied = await applyNamespacePlan(client, plan, {
+          snapshotter: options.snapshotter,
+          concurrency,
+          onRemoved: () =>
+            progress.update(++done, total, `round ${rounds}: removing ${options.snapshotter} snapshots`),
+        });
+        result.snapshotsRemoved += applied.removed;
+        removedThisRound.set(plan.namespace, applied.removed);
+        result.containersRemoved.push(...applied.containersRemoved);
+        lastFailures.set(plan.namespace, new Map(applied.remaining.map((r) => [r.key, r.reason])));
+        // A container that gained a task forces a fresh plan: its chain must now stay.
+        progressMade += applied.removed + applied.containersRemoved.length + applied.relinked;
+        progressMade += applied.containersGainedTask.length;
+        log.debug(
+          `${plan.namespace}: round ${rounds}: removed ${applied.removed} (${applied.gone} already gone), ` +
+            `relinked ${applied.relinked}, ${applied.remaining.length} failed`,
+        );
+      }
+      progress.done();
+      const leaves = new Map(plans.map((p) => [p.namespace, new Set(p.leaves)]));
+      const expected = new Map(
+        plans.map((p) => [
+          p.namespace,
+          p.sweepable ?? p.removalOrder.filter((k) => !leaves.get(p.namespace)?.has(k)),
+        ]),
       );
+      const settleStarted = Date.now();
+      const settled = await settle(client, expected, options.readMeta, { changes });
+      log.debug(
+        `round ${rounds}: ${settled.ended === 'swept' ? "containerd's GC swept the rest" : 'waited for a full GC'} ` +
+          `in ${Date.now() - settleStarted} ms, ${settled.reads} reads of meta.db (${Date.now() - started} ms so far)`,
+      );
+      const before = new Map(observation.namespaces.map((n) => [n.namespace, n.records.size]));
+      observation = await observe(client, options.snapshotter, names, options.readMeta, settled.index);
+      plans = observation.namespaces.map(planNamespace);
+      for (const ns of observation.namespaces) {
+        const result = results.get(ns.namespace);
+        const vanished = (before.get(ns.namespace) ?? 0) - ns.records.size;
+        if (!result) continue;
+        // What left beyond our explicit removals is the GC's work.
+        const swept = Math.max(0, vanished - (removedThisRound.get(ns.namespace) ?? 0));
+        result.sweptByGc += swept;
+        progressMade += swept;
+      }
+      if (progressMade === 0) break;
     }
-    progress.done();
-    const leaves = new Map(plans.map((p) => [p.namespace, new Set(p.leaves)]));
-    const expected = new Map(
-      plans.map((p) => [
-        p.namespace,
-        p.sweepable ?? p.removalOrder.filter((k) => !leaves.get(p.namespace)?.has(k)),
-      ]),
-    );
-    const settleStarted = Date.now();
-    const settled = await settle(client, expected, options.readMeta);
-    log.debug(
-      `round ${rounds}: ${settled === 'swept' ? "containerd's GC swept the rest" : 'waited for a full GC'} ` +
-        `in ${Date.now() - settleStarted} ms (${Date.now() - started} ms so far)`,
-    );
-    const before = new Map(observation.namespaces.map((n) => [n.namespace, n.records.size]));
-    observation = await observe(client, options.snapshotter, names, options.readMeta);
-    plans = observation.namespaces.map(planNamespace);
-    for (const ns of observation.namespaces) {
-      const result = results.get(ns.namespace);
-      const vanished = (before.get(ns.namespace) ?? 0) - ns.records.size;
-      if (!result) continue;
-      // What left beyond our explicit removals is the GC's work.
-      const swept = Math.max(0, vanished - (removedThisRound.get(ns.namespace) ?? 0));
-      result.sweptByGc += swept;
-      progressMade += swept;
-    }
-    if (progressMade === 0) break;
+  } finally {
+    changes?.close();
   }
 
   for (const plan of plans) {

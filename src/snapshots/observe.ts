@@ -49,19 +49,21 @@ async function probeSnapshotter(
   }
 }
 
+/** `meta`: this namespace's records from meta.db, read while the API calls are under way. */
 export async function observeNamespace(
   client: ContainerdClient,
   namespace: string,
   snapshotter: string,
-  meta: Map<string, MetaRecord> | undefined,
+  meta: Promise<Map<string, MetaRecord> | undefined> | Map<string, MetaRecord> | undefined,
 ): Promise<ObservedNamespace> {
-  const [containers, tasks] = await Promise.all([
+  const [containers, tasks, metaRecords] = await Promise.all([
     client.containers.list(namespace),
     client.tasks.list(namespace),
+    meta,
   ]);
   const records = new Map<string, SnapshotRecordView>();
-  if (meta) {
-    for (const [key, record] of meta) {
+  if (metaRecords) {
+    for (const [key, record] of metaRecords) {
       records.set(key, {
         key,
         parent: record.parent,
@@ -92,32 +94,41 @@ export async function observeNamespace(
   };
 }
 
+/** `fresh`: records of meta.db read by the caller just now, used instead of reading again. */
 export async function observe(
   client: ContainerdClient,
   snapshotter: string,
   namespaces: string[],
   readMeta: MetaRecordReader | undefined,
+  fresh?: MetaRecordIndex,
 ): Promise<Observation> {
-  let metaIndex: MetaRecordIndex | undefined;
   let metaDbError: string | undefined;
-  if (readMeta) {
-    try {
-      metaIndex = await readMeta();
-    } catch (error) {
-      metaDbError = describe(error);
-    }
-  }
+  // Read while the listings travel: decoding meta.db and containerd's answers overlap.
+  const metaIndex = fresh
+    ? Promise.resolve(fresh)
+    : readMeta
+      ? readMeta().catch((error: unknown) => {
+          metaDbError = describe(error);
+          return undefined;
+        })
+      : Promise.resolve(undefined);
   const listingErrors: Observation['listingErrors'] = [];
   const observed: ObservedNamespace[] = [];
   await Promise.all(
     namespaces.map(async (namespace) => {
+      const meta = metaIndex.then((index) => index?.get(namespace));
       try {
-        observed.push(await observeNamespace(client, namespace, snapshotter, metaIndex?.get(namespace)));
+        observed.push(await observeNamespace(client, namespace, snapshotter, meta));
       } catch (error) {
         listingErrors.push({ namespace, message: describe(error) });
       }
     }),
   );
   observed.sort((a, b) => a.namespace.localeCompare(b.namespace));
-  return { namespaces: observed, listingErrors, metaDbError, metaDbUsed: metaIndex !== undefined };
+  return {
+    namespaces: observed,
+    listingErrors,
+    metaDbError,
+    metaDbUsed: (await metaIndex) !== undefined,
+  };
 }
