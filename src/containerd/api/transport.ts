@@ -3,7 +3,6 @@
  * services, the `containerd-namespace` header; every error leaves here converted by `fromGrpcError`.
  */
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
-import type { MethodCodec } from './codec.js';
 import { fromGrpcError } from './errors.js';
 import { containerdMethod, type ServiceName } from './proto.js';
 
@@ -65,27 +64,32 @@ export class Transport {
     return md;
   }
 
-  private codec(service: ServiceName, method: string, stream: boolean): MethodCodec {
+  /** What every call needs before it goes out: its codec, its name for errors, its deadline. */
+  private begin(service: ServiceName, method: string, stream: boolean, options: CallOptions) {
     const codec = containerdMethod(service, method);
     if (!codec) throw new Error(`no RPC ${service}/${method} in the proto subset`);
     if (codec.responseStream !== stream) {
       throw new Error(`RPC ${service}/${method} is ${stream ? 'not ' : ''}a server stream`);
     }
-    return codec;
+    const timeoutMs = options.timeoutMs ?? (stream ? this.timeouts.stream : this.timeouts.call);
+    this.calls++;
+    return {
+      codec,
+      rpc: `${service.split('.')[0]}.${method}`,
+      deadline: new Date(Date.now() + timeoutMs),
+      metadata: this.metadata(options.namespace),
+    };
   }
 
   unary<R>(service: ServiceName, method: string, request: unknown, options: CallOptions = {}): Promise<R> {
-    const codec = this.codec(service, method, false);
-    const rpc = `${service.split('.')[0]}.${method}`;
-    const deadline = new Date(Date.now() + (options.timeoutMs ?? this.timeouts.call));
-    this.calls++;
+    const { codec, rpc, deadline, metadata } = this.begin(service, method, false, options);
     return new Promise<R>((resolve, reject) => {
       const call = this.client().makeUnaryRequest(
         codec.path,
         codec.serialize,
         codec.deserialize,
         request,
-        this.metadata(options.namespace),
+        metadata,
         { deadline },
         (error, response) => {
           options.signal?.removeEventListener('abort', cancel);
@@ -101,10 +105,7 @@ export class Transport {
 
   /** Collects a server stream; the deadline covers the whole stream. */
   stream<R>(service: ServiceName, method: string, request: unknown, options: CallOptions = {}): Promise<R[]> {
-    const codec = this.codec(service, method, true);
-    const rpc = `${service.split('.')[0]}.${method}`;
-    const deadline = new Date(Date.now() + (options.timeoutMs ?? this.timeouts.stream));
-    this.calls++;
+    const { codec, rpc, deadline, metadata } = this.begin(service, method, true, options);
     return new Promise<R[]>((resolve, reject) => {
       const out: R[] = [];
       const call = this.client().makeServerStreamRequest(
@@ -112,7 +113,7 @@ export class Transport {
         codec.serialize,
         codec.deserialize,
         request,
-        this.metadata(options.namespace),
+        metadata,
         { deadline },
       );
       call.on('data', (message: R) => out.push(message));
