@@ -108,6 +108,10 @@ export class ContainerdClient {
         labels: (n['labels'] as Record<string, string>) ?? {},
       }));
     },
+    /** containerd refuses (FailedPreconditionError) unless the namespace holds nothing. */
+    delete: async (name: string): Promise<void> => {
+      await this.transport.unary('namespaces.v1.Namespaces', 'Delete', { name });
+    },
   };
 
   readonly containers = {

@@ -135,6 +135,10 @@ export const DESCRIPTOR = {
                         "List": {
                           "requestType": "ListNamespacesRequest",
                           "responseType": "ListNamespacesResponse"
+                        },
+                        "Delete": {
+                          "requestType": "DeleteNamespaceRequest",
+                          "responseType": "google.protobuf.Empty"
                         }
                       }
                     },
@@ -164,6 +168,14 @@ export const DESCRIPTOR = {
                         "namespaces": {
                           "rule": "repeated",
                           "type": "Namespace",
+                          "id": 1
+                        }
+                      }
+                    },
+                    "DeleteNamespaceRequest": {
+                      "fields": {
+                        "name": {
+                          "type": "string",
                           "id": 1
                         }
                       }

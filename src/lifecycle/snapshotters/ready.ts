@@ -2,7 +2,9 @@
  * Readiness of a proxy snapshotter as containerd sees it. After the snapshotter restarts, containerd's proxy
  * connection can sit in reconnect backoff for many seconds, and a pull in that window fails. A listing through
  * containerd asks the backend only about records that exist, so it proves nothing for an empty store; the
- * probe therefore also prepares and removes a throwaway snapshot, which always reaches the backend.
+ * probe therefore also prepares and removes a throwaway snapshot, which always reaches the backend. On a
+ * containerd without any namespace that prepare creates `default`; the probe deletes it again, and containerd
+ * refuses that if anything else has meanwhile put something in it.
  */
 import { ContainerdClient, NotFoundError } from '../../containerd/api/index.js';
 import { HostError } from '../../errors/index.js';
@@ -20,10 +22,14 @@ async function probe(client: ContainerdClient, snapshotter: string): Promise<voi
   for (const ns of namespaces) await client.snapshots.list(ns, snapshotter);
   const ns = namespaces.includes('k8s.io') ? 'k8s.io' : (namespaces[0] ?? 'default');
   const key = `${READY_PROBE_PREFIX}${process.pid}-${Date.now()}`;
-  await client.snapshots.prepare(ns, snapshotter, key);
-  await client.snapshots.remove(ns, snapshotter, key).catch((error: unknown) => {
-    if (!(error instanceof NotFoundError)) throw error;
-  });
+  try {
+    await client.snapshots.prepare(ns, snapshotter, key);
+    await client.snapshots.remove(ns, snapshotter, key).catch((error: unknown) => {
+      if (!(error instanceof NotFoundError)) throw error;
+    });
+  } finally {
+    if (namespaces.length === 0) await client.namespaces.delete(ns).catch(() => undefined);
+  }
 }
 
 export async function waitSnapshotterReachable(
