@@ -46,7 +46,7 @@ export function registerDoctorCommands(snapshots: Command): void {
         )
         .option(
           '--containerd-config <path>',
-          "containerd's config, to find meta.db when containerd is not running",
+          "containerd's config (a node path, read under --host-root), to find meta.db when containerd is not running",
           '/etc/containerd/config.toml',
         ),
     ),
@@ -86,7 +86,7 @@ Example:
       try {
         const metaDbPath = client
           ? await resolveMetaDbPath(client, opts, g)
-          : (await findMetaDbPath({ metaDbPath: opts.metaDb, configPath: opts.containerdConfig })).path;
+          : await metaDbPathWithoutContainerd(findMetaDbPath, opts);
         if (!metaDbPath)
           throw new UsageError('cannot find meta.db', { input: '--meta-db', hint: 'give --meta-db PATH' });
         const names = opts.snapshotter ? [opts.snapshotter] : await snapshottersIn(metaDbPath);
@@ -170,4 +170,18 @@ Example:
         }
       },
     );
+}
+
+/** meta.db's path from the flag, or from containerd's config and its imports as the node has them. */
+async function metaDbPathWithoutContainerd(
+  find: typeof import('../containerd/metadb/index.js').findMetaDbPath,
+  opts: DoctorFlags,
+): Promise<string> {
+  const { seenFromHere } = await import('../snapshots/metadb-source.js');
+  const found = await find({
+    metaDbPath: opts.metaDb,
+    configPath: opts.containerdConfig ? seenFromHere(opts.containerdConfig, opts.hostRoot) : undefined,
+    hostRoot: opts.hostRoot,
+  });
+  return found.source === 'flag' ? found.path : seenFromHere(found.path, opts.hostRoot);
 }

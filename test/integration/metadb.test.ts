@@ -2,7 +2,8 @@
 // committed): read while containerd runs and holds its flock, read while containerd commits, read after it
 // stopped, and compare with what was created and with what containerd itself lists.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 
 import { discoverPageSize, PGID_NO_FREELIST, validMetas } from '../../src/containerd/metadb/meta.js';
@@ -129,6 +130,16 @@ for (const version of ALL_VERSIONS) {
         await bed.ctr(['namespaces', 'create', 'meta-ns', 'team=kata']);
 
         assert.deepEqual(await findMetaDbPath({ configPath: bed.configPath }), {
+          path: bed.metaDbPath,
+          source: 'config',
+        });
+        // The same root set by a drop-in that a config imports through a glob (containerd 2.x's conf.d).
+        const containerdRoot = dirname(dirname(bed.metaDbPath));
+        await mkdir(join(bed.root, 'conf.d'), { recursive: true });
+        await writeFile(join(bed.root, 'conf.d', '50-root.toml'), `root = "${containerdRoot}"\n`);
+        const importing = join(bed.root, 'importing.toml');
+        await writeFile(importing, `version = 3\nimports = ["${join(bed.root, 'conf.d')}/*.toml"]\n`);
+        assert.deepEqual(await findMetaDbPath({ configPath: importing }), {
           path: bed.metaDbPath,
           source: 'config',
         });

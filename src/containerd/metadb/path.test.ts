@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { UsageError } from '../../errors/errors.js';
-import { containerdRootFromConfig, defaultMetaDbPath, findMetaDbPath } from './path.js';
+import { containerdRootFromConfig, defaultMetaDbPath, findMetaDbPath, resolveImports } from './path.js';
 
 describe('meta.db path', () => {
   it('lives under the metadata plugin dir of the root', () => {
@@ -62,6 +62,56 @@ describe('meta.db path', () => {
       assert.deepEqual(await findMetaDbPath(), { path: defaultMetaDbPath(), source: 'default' });
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('resolves imports as containerd does: globs in the file name, relative paths against the importer', async () => {
+    const listed: string[] = [];
+    const list = async (dir: string) => {
+      listed.push(dir);
+      return dir === '/etc/containerd/conf.d' ? ['b.toml', 'a.toml', 'a.toml.bak', 'notes.txt'] : [];
+    };
+    assert.deepEqual(
+      await resolveImports(
+        '/etc/containerd/config.toml',
+        ['/etc/containerd/conf.d/*.toml', 'extra.toml', '/missing/*.toml', '/odd/*/x.toml'],
+        list,
+      ),
+      ['/etc/containerd/conf.d/a.toml', '/etc/containerd/conf.d/b.toml', '/etc/containerd/extra.toml'],
+    );
+    assert.deepEqual(listed, ['/etc/containerd/conf.d', '/missing']);
+  });
+
+  it('follows imports breadth first under the host root; the last root wins; cycles end', async () => {
+    const host = await mkdtemp(join(tmpdir(), 'metadb-imports-'));
+    try {
+      await mkdir(join(host, 'etc/containerd/conf.d'), { recursive: true });
+      const config = join(host, 'etc/containerd/config.toml');
+      await writeFile(
+        config,
+        'version = 3\nroot = "/from/main"\nimports = ["/etc/containerd/conf.d/*.toml", "late.toml"]\n',
+      );
+      await writeFile(join(host, 'etc/containerd/conf.d/10-root.toml'), 'root = "/from/drop-in"\n');
+      await writeFile(
+        join(host, 'etc/containerd/conf.d/20-other.toml'),
+        'imports = ["/etc/containerd/config.toml"]\n',
+      );
+      assert.deepEqual(await findMetaDbPath({ configPath: config, hostRoot: host }), {
+        path: '/from/drop-in/io.containerd.metadata.v1.bolt/meta.db',
+        source: 'config',
+      });
+      await writeFile(join(host, 'etc/containerd/late.toml'), 'root = "/from/late"\n');
+      assert.deepEqual(await findMetaDbPath({ configPath: config, hostRoot: host }), {
+        path: '/from/late/io.containerd.metadata.v1.bolt/meta.db',
+        source: 'config',
+      });
+      await writeFile(join(host, 'etc/containerd/late.toml'), 'root = \n');
+      await assert.rejects(
+        findMetaDbPath({ configPath: config, hostRoot: host }),
+        (e: unknown) => e instanceof UsageError && e.message.includes('late.toml is not valid TOML'),
+      );
+    } finally {
+      await rm(host, { recursive: true, force: true });
     }
   });
 });

@@ -75,7 +75,10 @@ export async function locateMetaDb(
       ctx.log.debug(`introspection did not name meta.db: ${message(error)}`);
     }
   }
-  const found = await findMetaDbPath({ configPath: ctx.host.path(ctx.names.containerd.configFile) });
+  const found = await findMetaDbPath({
+    configPath: ctx.host.path(ctx.names.containerd.configFile),
+    hostRoot: ctx.host.root,
+  });
   return resolveUnderRoot(ctx.host, found.path);
 }
 
