@@ -1,9 +1,10 @@
 /**
- * The built kata-deploy CLI (bin/kata-deploy.js, compiled by `npm run build`) run against the sandbox node
- * with the flags and environment a DaemonSet would give it.
+ * The built kata-deploy CLI (bin/kata-deploy.js, bundled by `npm run build`) run against the sandbox node
+ * with the flags and environment a DaemonSet would give it, reporting in JSON.
  */
 import { run } from '../test/bed/exec.js';
 import { resolve } from 'node:path';
+import type { SnapshotterOutcome } from '../src/lifecycle/snapshotters/outcome.js';
 import type { SandboxNode } from './node.js';
 
 export const CLI = resolve(import.meta.dirname, '../bin/kata-deploy.js');
@@ -15,10 +16,19 @@ const ARCH_SUFFIX: Partial<Record<string, string>> = {
 };
 const SHIMS = 'qemu qemu-runtime-rs clh';
 
+/** The parts of `install|cleanup --json` the sandbox reads. */
+export interface LifecycleJson {
+  readonly applied?: number;
+  readonly snapshotters?: readonly SnapshotterOutcome[];
+  readonly error?: { readonly message: string };
+}
+
 export interface CliRun {
   readonly exitCode: number;
   readonly stdout: string;
   readonly stderr: string;
+  /** stdout parsed; undefined when it was not JSON (a crash). */
+  readonly result: LifecycleJson | undefined;
 }
 
 export interface CliOptions {
@@ -42,6 +52,7 @@ export function lifecycleArgs(action: 'install' | 'cleanup', o: CliOptions): str
     '/run/containerd/containerd.sock',
     '--containerd-bin',
     o.node.binaries.containerd,
+    '--json',
   ];
 }
 
@@ -62,9 +73,16 @@ export async function runLifecycleCli(action: 'install' | 'cleanup', o: CliOptio
     allowFail: true,
     timeoutMs: 600_000,
   });
+  let result: LifecycleJson | undefined;
+  try {
+    result = JSON.parse(r.stdout) as LifecycleJson;
+  } catch {
+    result = undefined;
+  }
   return {
     exitCode: r.code,
     stdout: r.stdout,
     stderr: r.signal ? `${r.stderr}killed by ${r.signal}` : r.stderr,
+    result,
   };
 }

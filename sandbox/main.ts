@@ -27,6 +27,7 @@ import { createNode, type SandboxNode } from './node.js';
 import { assemblePayload } from './payload.js';
 import { renderReport, type SandboxReport } from './report.js';
 import {
+  applied,
   CONTAINER_ID,
   dataDirOutcome,
   runScenario,
@@ -132,10 +133,12 @@ if (node !== undefined && cli !== undefined) {
       'teardown: uninstall',
       async () => {
         const r = await runLifecycleCli('cleanup', o);
-        if (r.exitCode !== 0) throw new Error(`exit ${r.exitCode}: ${r.stderr.trim().split('\n').at(-1)}`);
-        return [/applied (\d+) steps/.exec(r.stdout)?.[0] ?? '', dataDirOutcome(r)]
-          .filter(Boolean)
-          .join('; ');
+        if (r.exitCode !== 0) {
+          throw new Error(
+            `exit ${r.exitCode}: ${r.result?.error?.message ?? r.stderr.trim().split('\n').at(-1)}`,
+          );
+        }
+        return [applied(r), dataDirOutcome(r)].filter(Boolean).join('; ');
       },
       log,
     ),

@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { CliOptions, CliRun } from './cli.js';
+import { describeOutcome, type SnapshotterOutcome } from '../src/lifecycle/snapshotters/outcome.js';
 import { runLifecycleCli } from './cli.js';
 import { CommandFailed, type Ctr } from './ctr.js';
 import { NYDUS_NODE, NYDUS_UNIT, type SandboxNode } from './node.js';
@@ -59,26 +60,28 @@ function lastLine(text: string): string {
 
 async function lifecycle(ctx: ScenarioContext, action: 'install' | 'cleanup'): Promise<CliRun> {
   const r = await runLifecycleCli(action, ctx.cli);
-  if (r.exitCode !== 0) throw new StepFailed(lastLine(r.stderr) || lastLine(r.stdout), r.exitCode);
+  if (r.exitCode !== 0) {
+    throw new StepFailed(r.result?.error?.message ?? (lastLine(r.stderr) || lastLine(r.stdout)), r.exitCode);
+  }
   return r;
 }
 
-function applied(r: CliRun): string {
-  return /applied (\d+) steps/.exec(r.stdout)?.[0] ?? lastLine(r.stdout);
+export function applied(r: CliRun): string {
+  return r.result?.applied === undefined ? lastLine(r.stdout) : `applied ${r.result.applied} steps`;
+}
+
+/** What the run's result says it did with the nydus data dir. */
+export function nydusOutcome(r: CliRun): SnapshotterOutcome | undefined {
+  return r.result?.snapshotters?.find((o) => o.snapshotter === NYDUS_NODE.name);
 }
 
 /**
- * What kata-deploy said about the snapshotter's data dir (`<name>: <dir> wiped|kept …; held by ns/id …`), from
- * the text result or the log, whichever carries it; the last such line is the run's final word.
+ * The verdict on the data dir and who held it (`<name>: <dir> wiped|kept …; held by ns/id …`); the engine's
+ * per-snapshot reasons stay in kata-deploy's own output.
  */
 export function dataDirOutcome(r: CliRun): string | undefined {
-  const lines = `${r.stdout}\n${r.stderr}`.split('\n');
-  const marker = `${NYDUS_NODE.name}: ${NYDUS_NODE.dataDir} `;
-  const said = lines.filter((l) => l.includes(marker)).at(-1);
-  if (said === undefined) return undefined;
-  // The verdict and who held the dir; the engine's per-snapshot reasons stay in kata-deploy's own output.
-  const parts = said.slice(said.indexOf(marker)).trim().split('; ');
-  return parts.filter((p, i) => i === 0 || p.startsWith('held by')).join('; ');
+  const outcome = nydusOutcome(r);
+  return outcome && describeOutcome({ ...outcome, reasons: [] });
 }
 
 async function nydusState(ctx: ScenarioContext): Promise<string> {
@@ -127,7 +130,8 @@ async function upgrade(ctx: ScenarioContext): Promise<string> {
   let kept = '';
   if (ctx.cli.snapshotter === 'nydus') {
     const named = dataDirOutcome(r);
-    if (named === undefined || !/ kept /.test(named) || !named.includes(CONTAINER_ID)) {
+    const outcome = nydusOutcome(r);
+    if (outcome?.decision !== 'kept' || !outcome.heldBy.some((h) => h.container === CONTAINER_ID)) {
       throw new StepFailed(
         `the install result does not name ${CONTAINER_ID} as what kept the data dir (it said: ${named ?? 'nothing about the data dir'})`,
         1,
