@@ -9,6 +9,7 @@ import type { Host } from '../../src/host/index.js';
 import { READY_PROBE_PREFIX, waitSnapshotterReachable } from '../../src/lifecycle/snapshotters/ready.js';
 import type { Names } from '../../src/names/index.js';
 import { silentLogger } from '../../src/output/log.js';
+import { collectGarbage } from '../../src/snapshots/apply.js';
 import { startBed, type Bed } from '../bed/index.js';
 
 describe('snapshotter readiness probe on containerd 1.6 with nydus-snapshotter', () => {
@@ -41,8 +42,13 @@ describe('snapshotter readiness probe on containerd 1.6 with nydus-snapshotter',
   });
 
   test('in an existing namespace it leaves no probe snapshot behind, and the namespace stays', async () => {
-    await client.snapshots.prepare('k8s.io', 'nydus', 'kept-by-the-test');
+    // Held by a gc.root label: the probe's Remove may start a GC, which sweeps unreferenced snapshots.
+    await client.snapshots.prepare('k8s.io', 'nydus', 'kept-by-the-test', '', {
+      'containerd.io/gc.root': 'kata-deploy-test',
+    });
     await waitSnapshotterReachable(probeContext(), 'nydus', 20_000);
+    // Whatever the probe's Remove scheduled has run: the listing below sees the settled state.
+    await collectGarbage(client, 'k8s.io');
 
     assert.deepEqual(
       (await client.namespaces.list()).map((n) => n.name),
