@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { ContainerdClient } from '../containerd/api/index.js';
-import type { DoctorReport } from '../snapshots/doctor.js';
 import { ExitCode, UsageError } from '../errors/index.js';
+import { seenFromHere } from '../host/paths.js';
+import type { DoctorReport } from '../snapshots/doctor.js';
 import { emitResult } from '../output/emit.js';
 import { globalOptions, parsePositiveInt } from './context.js';
 import { addConnectionFlags, connect, resolveMetaDbPath, type ConnectionFlags } from './snapshots.js';
@@ -63,7 +64,7 @@ Example:
     .action(async (opts: DoctorFlags, command: Command) => {
       const g = globalOptions(command);
       const [
-        { findMetaDbPath, readMetaDb },
+        { readMetaDb },
         { diagnose },
         { readBackendInventory },
         { locateBackend },
@@ -86,7 +87,7 @@ Example:
       try {
         const metaDbPath = client
           ? await resolveMetaDbPath(client, opts, g)
-          : await metaDbPathWithoutContainerd(findMetaDbPath, opts);
+          : await metaDbPathWithoutContainerd(opts);
         if (!metaDbPath)
           throw new UsageError('cannot find meta.db', { input: '--meta-db', hint: 'give --meta-db PATH' });
         const names = opts.snapshotter ? [opts.snapshotter] : await snapshottersIn(metaDbPath);
@@ -173,12 +174,9 @@ Example:
 }
 
 /** meta.db's path from the flag, or from containerd's config and its imports as the node has them. */
-async function metaDbPathWithoutContainerd(
-  find: typeof import('../containerd/metadb/index.js').findMetaDbPath,
-  opts: DoctorFlags,
-): Promise<string> {
-  const { seenFromHere } = await import('../snapshots/metadb-source.js');
-  const found = await find({
+async function metaDbPathWithoutContainerd(opts: DoctorFlags): Promise<string> {
+  const { findMetaDbPath } = await import('../containerd/metadb/path.js');
+  const found = await findMetaDbPath({
     metaDbPath: opts.metaDb,
     configPath: opts.containerdConfig ? seenFromHere(opts.containerdConfig, opts.hostRoot) : undefined,
     hostRoot: opts.hostRoot,

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import type { ContainerdClient } from '../containerd/api/index.js';
 import { SNAPSHOTTER_PLUGIN_TYPE } from '../containerd/info.js';
 import type { BackendLocation } from './backend.js';
-import { seenFromHere } from './metadb-source.js';
+import { seenFromHere } from '../host/paths.js';
 
 export interface LocateFlags {
   snapshotterSocket?: string | undefined;

@@ -1,7 +1,6 @@
 /** Plugs containerd's meta.db into the cleanup engine, and finds meta.db for a running containerd. */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ContainerdClient } from '../containerd/api/index.js';
+import { seenFromHere } from '../host/paths.js';
 import { reusingBoltFileIo } from '../containerd/metadb/bolt.js';
 import { readMetaDb } from '../containerd/metadb/read.js';
 import type { MetaDbView, NamespaceView } from '../containerd/metadb/types.js';
@@ -76,14 +75,4 @@ export async function metaDbPathFromIntrospection(
   const plugins = await client.introspection.plugins([`type==${METADATA_PLUGIN_TYPE}`]);
   const path = plugins.find((p) => p.exports['path'])?.exports['path'];
   return path === undefined ? undefined : seenFromHere(path, hostRoot);
-}
-
-/**
- * A path containerd reports, as this process sees it: under the host root. A containerd whose own paths
- * already lie under that root (a sandbox node) reports them whole; those are taken as they are.
- */
-export function seenFromHere(reported: string, hostRoot: string): string {
-  const joined = join(hostRoot, reported);
-  if (hostRoot === '/' || existsSync(joined)) return joined;
-  return reported.startsWith(`${join(hostRoot)}/`) && existsSync(reported) ? reported : joined;
 }

@@ -1,11 +1,11 @@
 /** Where meta.db lives: explicit path, introspection export, containerd config `root`, or the default root. */
-import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 
 import { parse } from '@decimalturn/toml-patch';
 
 import { UsageError, isErrno } from '../../errors/errors.js';
+import { seenFromHere } from '../../host/paths.js';
 import { METADATA_FILE, METADATA_PLUGIN_DIR } from './schema.js';
 
 export const DEFAULT_CONTAINERD_ROOT = '/var/lib/containerd';
@@ -102,12 +102,7 @@ async function listIfExists(dir: string): Promise<string[]> {
  * files are node paths, read here under `hostRoot`.
  */
 async function rootFromConfigFiles(configPath: string, hostRoot: string): Promise<string | undefined> {
-  // A node whose config already names paths under the host root (a sandbox node) is read as it says.
-  const here = (nodePath: string): string => {
-    const joined = join(hostRoot, nodePath);
-    if (hostRoot === '/' || existsSync(joined)) return joined;
-    return nodePath.startsWith(`${join(hostRoot)}/`) ? nodePath : joined;
-  };
+  const here = (nodePath: string): string => seenFromHere(nodePath, hostRoot);
   const main =
     hostRoot !== '/' && configPath.startsWith(`${join(hostRoot)}/`)
       ? configPath.slice(join(hostRoot).length)

@@ -6,10 +6,10 @@
  * now that the snapshotter is stopped, unmounts below the dir and removes it. Nothing is ever wiped on a guess.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { ContainerdClient } from '../../containerd/api/index.js';
 import { findMetaDbPath, readMetaDb, type MetaDbView } from '../../containerd/metadb/index.js';
 import type { Host } from '../../host/index.js';
+import { seenFromHere } from '../../host/paths.js';
 import type { Names } from '../../names/index.js';
 import type { Logger } from '../../output/log.js';
 import { listBackendOverGrpc, readBackendInventory } from '../../snapshots/backend.js';
@@ -57,10 +57,8 @@ async function connectContainerd(ctx: RecordsContext): Promise<ContainerdClient 
  * containerd configured with paths already under the host root reports one that exists as it is.
  */
 function resolveUnderRoot(host: Host, reported: string): string | undefined {
-  const joined = host.root === '/' ? reported : join(host.root, reported);
-  if (existsSync(joined)) return joined;
-  if (host.root !== '/' && reported.startsWith(`${host.root}/`) && existsSync(reported)) return reported;
-  return undefined;
+  const here = seenFromHere(reported, host.root);
+  return existsSync(here) ? here : undefined;
 }
 
 export async function locateMetaDb(

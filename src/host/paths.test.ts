@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { seenFromHere } from './metadb-source.js';
+import { seenFromHere } from './paths.js';
 
 test('a path containerd reports is looked up under the host root', () => {
   const root = mkdtempSync(join(tmpdir(), 'kd-seen-'));
