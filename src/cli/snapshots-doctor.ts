@@ -1,17 +1,27 @@
 import type { Command } from 'commander';
 import type { ContainerdClient } from '../containerd/api/index.js';
+import type { MetaDbLocation } from '../containerd/metadb/locate.js';
 import { ExitCode, UsageError } from '../errors/index.js';
-import { seenFromHere } from '../host/paths.js';
 import type { DoctorReport } from '../snapshots/doctor.js';
 import { emitResult } from '../output/emit.js';
 import { globalOptions, parsePositiveInt } from './context.js';
-import { addConnectionFlags, connect, resolveMetaDbPath, type ConnectionFlags } from './snapshots.js';
+import { addConnectionFlags, connect, locateMetaDbFor, type ConnectionFlags } from './snapshots.js';
 
 interface DoctorFlags extends ConnectionFlags {
   snapshotter?: string;
   snapshotterSocket?: string;
   snapshotterRoot?: string;
-  containerdConfig?: string;
+}
+
+/** doctor and repair read meta.db itself: without a path that was found there is nothing to examine. */
+function requireMetaDb(location: MetaDbLocation): string {
+  if (location.evidence.status !== 'seen' || location.path === undefined) {
+    throw new UsageError(`cannot examine meta.db: ${location.evidence.detail}`, {
+      input: '--meta-db',
+      hint: location.evidence.hint ?? 'give --meta-db PATH',
+    });
+  }
+  return location.path;
 }
 
 function addBackendFlags(command: Command): Command {
@@ -44,18 +54,15 @@ export function registerDoctorCommands(snapshots: Command): void {
         .option(
           '--snapshotter <name>',
           'the snapshotter to examine (default: every snapshotter with records)',
-        )
-        .option(
-          '--containerd-config <path>',
-          "containerd's config (a node path, read under --host-root), to find meta.db when containerd is not running",
-          '/etc/containerd/config.toml',
         ),
     ),
   )
     .addHelpText(
       'after',
       `
-Reads meta.db without locking it, so it works with containerd running or stopped.
+Reads meta.db without locking it, so it works with containerd running or stopped. "healthy" needs both
+meta.db (from a path that was found) and the snapshotter's own inventory (its socket, or its metadata.db
+under a data directory that was found: --snapshotter-root, containerd's introspection or its config).
 Exit codes: 0 healthy, 1 problems found or the snapshotter's state unknown, 2 usage error.
 
 Example:
@@ -85,17 +92,14 @@ Example:
         );
       }
       try {
-        const metaDbPath = client
-          ? await resolveMetaDbPath(client, opts, g)
-          : await metaDbPathWithoutContainerd(opts);
-        if (!metaDbPath)
-          throw new UsageError('cannot find meta.db', { input: '--meta-db', hint: 'give --meta-db PATH' });
+        const location = await locateMetaDbFor(client, opts, command);
+        const metaDbPath = requireMetaDb(location);
         const names = opts.snapshotter ? [opts.snapshotter] : await snapshottersIn(metaDbPath);
         const view = await readMetaDb(metaDbPath);
         const reports: DoctorReport[] = [];
         for (const name of names) {
           const backend = await readBackendInventory(await locateBackend(client, name, metaDbPath, opts));
-          reports.push(diagnose(view, name, backend));
+          reports.push(diagnose(view, name, backend, location.evidence));
         }
         emitResult(g.json, opts.snapshotter ? reports[0] : reports, (r) =>
           (Array.isArray(r) ? r : [r]).map((x) => renderDoctorReport(x as DoctorReport)).join('\n'),
@@ -126,6 +130,8 @@ Example:
       'after',
       `
 Never touches the snapshotter's data or content blobs, and never deletes a container that has a task.
+Removes nothing unless the snapshotter's inventory was read (its socket, or its own metadata.db under a
+data directory that was found): a record is called stale only against what the snapshotter itself holds.
 Exit codes: 0 repaired (or nothing to repair), 1 something remains, 2 usage or connection error.
 
 Example:
@@ -142,22 +148,29 @@ Example:
         command: Command,
       ) => {
         const g = globalOptions(command);
-        const [{ repairSnapshots }, { readBackendInventory }, { locateBackend }, { renderRepairResult }] =
-          await Promise.all([
-            import('../snapshots/repair.js'),
-            import('../snapshots/backend.js'),
-            import('../snapshots/locate.js'),
-            import('../snapshots/render-doctor.js'),
-          ]);
+        const [
+          { repairSnapshots },
+          { readBackendInventory },
+          { locateBackend },
+          { renderRepairResult },
+          { snapshotterLoaded },
+        ] = await Promise.all([
+          import('../snapshots/repair.js'),
+          import('../snapshots/backend.js'),
+          import('../snapshots/locate.js'),
+          import('../snapshots/render-doctor.js'),
+          import('../snapshots/clean.js'),
+        ]);
         const client = await connect(opts);
         try {
-          const metaDbPath = await resolveMetaDbPath(client, opts, g);
-          if (!metaDbPath)
-            throw new UsageError('cannot find meta.db', { input: '--meta-db', hint: 'give --meta-db PATH' });
+          await snapshotterLoaded(client, opts.snapshotter);
+          const metaDb = await locateMetaDbFor(client, opts, command);
+          const metaDbPath = requireMetaDb(metaDb);
           const location = await locateBackend(client, opts.snapshotter, metaDbPath, opts);
           const result = await repairSnapshots(client, {
             snapshotter: opts.snapshotter,
             metaDbPath,
+            metaDbEvidence: metaDb.evidence,
             readBackend: () => readBackendInventory(location),
             dropImages: opts.dropImages === true,
             dryRun: opts.dryRun === true,
@@ -171,15 +184,4 @@ Example:
         }
       },
     );
-}
-
-/** meta.db's path from the flag, or from containerd's config and its imports as the node has them. */
-async function metaDbPathWithoutContainerd(opts: DoctorFlags): Promise<string> {
-  const { findMetaDbPath } = await import('../containerd/metadb/path.js');
-  const found = await findMetaDbPath({
-    metaDbPath: opts.metaDb,
-    configPath: opts.containerdConfig ? seenFromHere(opts.containerdConfig, opts.hostRoot) : undefined,
-    hostRoot: opts.hostRoot,
-  });
-  return found.source === 'flag' ? found.path : seenFromHere(found.path, opts.hostRoot);
 }

@@ -4,7 +4,7 @@ import { ExitCode } from '../errors/index.js';
 import { emitResult } from '../output/emit.js';
 import { terminalProgress, noProgress } from '../output/progress.js';
 import { DEFAULT_CONTAINERD_SOCKET } from './containerd.js';
-import { globalOptions, parseDuration, parsePositiveInt, type GlobalOptions } from './context.js';
+import { globalOptions, parseDuration, parsePositiveInt } from './context.js';
 import { registerDoctorCommands } from './snapshots-doctor.js';
 
 export interface ConnectionFlags {
@@ -12,6 +12,7 @@ export interface ConnectionFlags {
   timeout: number;
   metaDb?: string;
   hostRoot: string;
+  containerdConfig: string;
 }
 
 /** Flags shared by every `snapshots` subcommand. */
@@ -21,7 +22,12 @@ export function addConnectionFlags(command: Command): Command {
     .option('--timeout <duration>', 'deadline of each API call', parseDuration('--timeout'), 5000)
     .option(
       '--meta-db <path>',
-      "containerd's meta.db (default: the path containerd reports, under --host-root)",
+      "containerd's meta.db (default: the path containerd reports, else containerd's root from --containerd-config and containerd's unit, under --host-root)",
+    )
+    .option(
+      '--containerd-config <path>',
+      "containerd's config (a node path, read under --host-root), to find meta.db and proxy snapshotters when containerd does not say",
+      '/etc/containerd/config.toml',
     )
     .option('--host-root <dir>', "where the node's file system is mounted (/host in a pod)", '/');
 }
@@ -32,17 +38,20 @@ export async function connect(flags: ConnectionFlags): Promise<ContainerdClient>
   return ContainerdClient.connect({ socket: flags.containerdSocket, timeoutMs: flags.timeout });
 }
 
-export async function resolveMetaDbPath(client: ContainerdClient, flags: ConnectionFlags, g: GlobalOptions) {
-  if (flags.metaDb) return flags.metaDb;
-  const { metaDbPathFromIntrospection } = await import('../snapshots/metadb-source.js');
-  try {
-    return await metaDbPathFromIntrospection(client, flags.hostRoot);
-  } catch (error) {
-    g.log.warn(
-      `containerd did not report meta.db's path: ${error instanceof Error ? error.message : String(error)}`,
-    );
-    return undefined;
-  }
+/** meta.db through the one locator: --meta-db, containerd's own answer, or containerd's root as its unit and config set it. */
+export async function locateMetaDbFor(
+  client: ContainerdClient | undefined,
+  flags: ConnectionFlags,
+  command: Command,
+) {
+  const { locateMetaDb } = await import('../containerd/metadb/locate.js');
+  return locateMetaDb({
+    flag: flags.metaDb,
+    containerd: client,
+    hostRoot: flags.hostRoot,
+    configFile: flags.containerdConfig,
+    configGiven: command.getOptionValueSource('containerdConfig') !== 'default',
+  });
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -64,12 +73,20 @@ export function registerSnapshotsCommands(program: Command): void {
       )
       .option('--namespace <ns>', 'a namespace to clean (repeatable; default: every namespace)', collect)
       .option('--dry-run', 'print the plan: what would be removed, in order, and what would stay and why')
-      .option('--concurrency <n>', 'removals in flight at once', parsePositiveInt('--concurrency'), 8),
+      .option('--concurrency <n>', 'removals in flight at once', parsePositiveInt('--concurrency'), 8)
+      .option(
+        '--deadline <duration>',
+        'the whole run stops starting new rounds after this long (the verdict then says so)',
+        parseDuration('--deadline'),
+        600_000,
+      ),
   )
     .addHelpText(
       'after',
       `
 Exit codes: 0 clean, 1 not clean or unknown (do not wipe the snapshotter's data), 2 usage or connection error.
+"clean" needs evidence: the snapshotter is loaded, meta.db was read from a path that was found, and every
+namespace in which meta.db holds its records was examined (a --namespace subset covers only itself).
 A container with a task (running, paused, created) is never deleted: it and its chain are reported as in use.
 
 Example:
@@ -82,6 +99,7 @@ Example:
           namespace?: string[];
           dryRun?: boolean;
           concurrency: number;
+          deadline: number;
         },
         command: Command,
       ) => {
@@ -93,14 +111,18 @@ Example:
         ]);
         const client = await connect(opts);
         try {
-          const metaDbPath = await resolveMetaDbPath(client, opts, g);
+          const metaDb = await locateMetaDbFor(client, opts, command);
+          const metaDbPath = metaDb.evidence.status === 'seen' ? metaDb.path : undefined;
+          if (metaDbPath === undefined) g.log.warn(`meta.db: ${metaDb.evidence.detail}`);
           const result = await cleanSnapshots(client, {
             snapshotter: opts.snapshotter,
             namespaces: opts.namespace,
             dryRun: opts.dryRun === true,
             concurrency: opts.concurrency,
+            deadlineMs: opts.deadline,
             readMeta: metaDbPath ? metaRecordReader(metaDbPath, opts.snapshotter) : undefined,
             metaDbPath,
+            metaDbEvidence: metaDb.evidence,
             log: g.log,
             progress: g.json ? noProgress : terminalProgress(),
           });

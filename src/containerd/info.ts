@@ -1,6 +1,6 @@
 /** Observes a containerd node: version, snapshotter plugins, namespaces and what each namespace holds. */
-import { ContainerdClient, ContainerdError, NotFoundError, type Plugin } from './api/index.js';
-import { Transport } from './api/transport.js';
+import { ContainerdClient, ContainerdError, type Plugin } from './api/index.js';
+import { probeSnapshotterSocket } from './snapshotter-liveness.js';
 
 export const SNAPSHOTTER_PLUGIN_TYPE = 'io.containerd.snapshotter.v1';
 
@@ -36,30 +36,14 @@ export interface ContainerdInfo {
   namespaces: NamespaceCounts[];
 }
 
-/** Asks a proxy snapshotter directly whether it serves the snapshots API: a NotFound for a made-up key is a yes. */
-export async function probeSnapshotterSocket(
-  address: string,
-  timeoutMs = 2_000,
-): Promise<string | undefined> {
-  const transport = new Transport(address, { call: timeoutMs });
-  try {
-    await transport.unary('snapshots.v1.Snapshots', 'Stat', { snapshotter: '', key: 'kata-deploy-probe' });
-    return undefined;
-  } catch (error) {
-    if (error instanceof NotFoundError) return undefined;
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    transport.close();
-  }
-}
-
 export async function describeSnapshotters(client: ContainerdClient): Promise<SnapshotterPluginInfo[]> {
   const plugins: Plugin[] = await client.introspection.plugins([`type==${SNAPSHOTTER_PLUGIN_TYPE}`]);
   return Promise.all(
     plugins.map(async (p) => {
       const address = p.exports['address'];
       const proxy = address !== undefined;
-      const answerError = proxy ? await probeSnapshotterSocket(address) : undefined;
+      const probe = proxy ? await probeSnapshotterSocket(address, 2_000) : undefined;
+      const answerError = probe === undefined || probe.state === 'answers' ? undefined : probe.detail;
       return {
         id: p.id,
         proxy,

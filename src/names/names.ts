@@ -112,6 +112,16 @@ export function withSuffix(base: string, suffix: string | undefined): string {
   return suffix === undefined ? base : `${base}-${suffix}`;
 }
 
+/**
+ * The data dir of a snapshotter instance kata-deploy sets up (`nydus-for-kata-tee[-<sfx>]`); undefined for
+ * snapshotters it does not manage. Used to tell an operator where to look when a snapshotter is down.
+ */
+export function kataDeployDataDir(snapshotter: string): string | undefined {
+  return snapshotter === NYDUS_BASE_NAME || snapshotter.startsWith(`${NYDUS_BASE_NAME}-`)
+    ? `/var/lib/${snapshotter}`
+    : undefined;
+}
+
 /** The snapshotter instance a mapping value names. */
 export function snapshotterInstance(snapshotter: string, suffix: string | undefined): string {
   return snapshotter === 'nydus' ? withSuffix(NYDUS_BASE_NAME, suffix) : snapshotter;
@@ -138,7 +148,7 @@ export function deriveNames(settings: Settings, runtime: RuntimeName): Names {
       serviceSpecFile: `${SERVICE_SPEC_DIR}/${nydusName}.service.json`,
       logFile: `/var/log/${nydusName}.log`,
       socket: `/run/${nydusName}/containerd-nydus-grpc.sock`,
-      dataDir: `/var/lib/${nydusName}`,
+      dataDir: kataDeployDataDir(nydusName)!,
       installDir: nydusDir,
       configFile: `${nydusDir}/config-guest-pulling.toml`,
       grpcBinary: `${nydusDir}/${NYDUS_PAYLOAD.grpcBinary}`,
@@ -204,12 +214,15 @@ function containerdNames(settings: Settings, runtime: RuntimeName, installDir: s
   const configDir =
     rancher ??
     (k0s ? '/etc/k0s' : runtime === 'microk8s' ? '/var/snap/microk8s/current/args' : '/etc/containerd');
+  // k0s generates /etc/k0s/containerd.toml, which imports /etc/k0s/containerd.d/*.toml.
   const fileName =
     runtime === 'microk8s'
       ? 'containerd-template.toml'
-      : rancher || k0s
-        ? 'config.toml'
-        : settings.containerdConfigFileName;
+      : k0s
+        ? 'containerd.toml'
+        : rancher
+          ? 'config.toml'
+          : settings.containerdConfigFileName;
   const configFile = `${configDir}/${fileName}`;
   const defaultSocket = rancher
     ? '/run/k3s/containerd/containerd.sock'

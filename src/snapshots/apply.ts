@@ -19,6 +19,12 @@ import {
 import { removeLeafFirst, type RemoveOutcome, type ScheduleResult } from './schedule.js';
 import type { KeptContainer, NamespacePlan } from './types.js';
 
+/** A collection may delete a lot of backend data; give it longer than an ordinary call. */
+const GC_TIMEOUT_MS = 120_000;
+const GC_LEASE_PREFIX = 'kata-deploy.gc.';
+/** Older than any collection we wait for: a lease of ours this old belongs to a run that was killed. */
+const STALE_LEASE_MS = 2 * GC_TIMEOUT_MS;
+
 export interface ApplyResult extends ScheduleResult {
   containersRemoved: string[];
   /** Containers that gained a task since the listing; the namespace must be planned again. */
@@ -52,13 +58,40 @@ export async function collectGarbage(
   namespace: string,
   signal?: AbortSignal,
 ): Promise<void> {
-  const id = `kata-deploy.gc.${process.pid}.${Date.now()}`;
+  const id = `${GC_LEASE_PREFIX}${process.pid}.${Date.now()}`;
   await client.leases.create(namespace, id);
-  await client.leases.delete(namespace, id, { sync: true, timeoutMs: GC_TIMEOUT_MS, signal });
+  try {
+    await client.leases.delete(namespace, id, { sync: true, timeoutMs: GC_TIMEOUT_MS, signal });
+  } catch (error) {
+    // A cancelled or timed-out wait may leave the lease behind; delete it without waiting for the GC.
+    await client.leases.delete(namespace, id).catch((e: unknown) => {
+      if (!(e instanceof NotFoundError)) throw e;
+    });
+    throw error;
+  }
 }
 
-/** A collection may delete a lot of backend data; give it longer than an ordinary call. */
-const GC_TIMEOUT_MS = 120_000;
+/** Deletes GC-trigger leases that killed runs left behind (they hold nothing, but they are ours). */
+export async function removeStaleGcLeases(
+  client: ContainerdClient,
+  namespaces: readonly string[],
+  log: { debug(message: string): void },
+  now = Date.now(),
+): Promise<number> {
+  let removed = 0;
+  for (const namespace of namespaces) {
+    const leases = await client.leases.list(namespace).catch(() => []);
+    for (const lease of leases) {
+      if (!lease.id.startsWith(GC_LEASE_PREFIX)) continue;
+      if (lease.createdAt === undefined || now - lease.createdAt.getTime() < STALE_LEASE_MS) continue;
+      await client.leases.delete(namespace, lease.id).then(
+        () => removed++,
+        (error: unknown) => log.debug(`could not delete the stale lease ${lease.id}: ${String(error)}`),
+      );
+    }
+  }
+  return removed;
+}
 
 /**
  * Clears a dangling child link: re-creating the missing child puts a real record behind the link, and
@@ -131,7 +164,15 @@ export async function applyNamespacePlan(
     (key) => options.onRemoved?.(key),
   );
   const containersRemoved: string[] = [];
+  const containersGainedTask: KeptContainer[] = [];
   for (const id of plan.deleteContainers) {
+    // Checked again right before each delete: a task started since the plan (or since the last delete)
+    // keeps its container. containerd itself would delete the record under a running task.
+    const [task] = await confirmNoTask(client, { ...plan, deleteContainers: [id] });
+    if (task !== undefined) {
+      containersGainedTask.push(task);
+      continue;
+    }
     try {
       await client.containers.delete(namespace, id);
       containersRemoved.push(id);
@@ -139,5 +180,5 @@ export async function applyNamespacePlan(
       if (!(error instanceof NotFoundError)) throw error;
     }
   }
-  return { ...outcome, containersRemoved, containersGainedTask: [], relinked };
+  return { ...outcome, containersRemoved, containersGainedTask, relinked };
 }

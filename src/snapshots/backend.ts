@@ -1,46 +1,64 @@
 /**
- * The snapshotter's own inventory, in backend keys (`<ns>/<seq>/<key>`), read without containerd:
- * from the snapshotter's gRPC socket when it answers, otherwise from its own bolt database under its root
- * (`metadata.db`, containerd's snapshot storage layout `v1/snapshots/<backend key>`), which a stopped or
- * wiped snapshotter still tells the truth about: a missing file means it holds nothing.
+ * The snapshotter's own inventory, in backend keys (`<ns>/<seq>/<key>`), read without containerd: from the
+ * snapshotter's socket when it answers, otherwise from its own bolt database (`metadata.db`, containerd's
+ * snapshot storage layout `v1/snapshots/<backend key>`) under a data directory that was found — given with a
+ * flag, reported by containerd, named by containerd's config, or set up by kata-deploy. Never guessed.
+ *
+ * From disk: a missing directory proves nothing (it may be the wrong one), so the inventory is unknown. An
+ * empty directory is a wiped store: it holds nothing. A directory with other files but no metadata.db is
+ * not the snapshotter's store: unknown.
  */
-import { access } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NotFoundError } from '../containerd/api/index.js';
-import { Transport } from '../containerd/api/transport.js';
 import { openBoltSnapshot } from '../containerd/metadb/index.js';
 import { isErrno } from '../errors/index.js';
-
-export type BackendInventory =
-  { known: true; keys: Set<string>; source: string } | { known: false; reason: string };
+import { notSeen, seen, type Evidence } from '../evidence/index.js';
+import { probeSnapshotterSocket } from '../containerd/snapshotter-liveness.js';
 
 export const SNAPSHOTTER_DB_FILE = 'metadata.db';
 
-export async function listBackendOverGrpc(address: string, timeoutMs = 30_000): Promise<Set<string>> {
-  const transport = new Transport(address, { stream: timeoutMs });
-  try {
-    const pages = await transport.stream<{ info: { name: string }[] }>('snapshots.v1.Snapshots', 'List', {
-      snapshotter: '',
-      filters: [],
-    });
-    return new Set(pages.flatMap((p) => p.info.map((i) => i.name)));
-  } catch (error) {
-    // A freshly started snapshotter with an empty store has no snapshots bucket yet, and its listing
-    // answers "bucket does not exist: not found" until the first write: it holds nothing.
-    if (error instanceof NotFoundError) return new Set();
-    throw error;
-  } finally {
-    transport.close();
-  }
+/** A path and how it was found. */
+export interface Located {
+  readonly path: string;
+  readonly how: string;
 }
 
-export async function listBackendFromDisk(root: string): Promise<Set<string>> {
-  const path = join(root, SNAPSHOTTER_DB_FILE);
+export interface BackendLocation {
+  /** The snapshotter's gRPC socket (proxy plugins: `address`). */
+  readonly address?: Located | undefined;
+  /** The snapshotter's data directory (proxy plugins: `exports.root`; built-ins: under containerd's root). */
+  readonly root?: Located | undefined;
+  /** What to tell the operator when neither gives an answer (the flag to pass, the dir kata-deploy uses). */
+  readonly hint?: string | undefined;
+}
+
+export type BackendInventory =
+  | {
+      readonly known: true;
+      readonly keys: ReadonlySet<string>;
+      readonly source: string;
+      readonly evidence: Evidence;
+    }
+  | { readonly known: false; readonly reason: string; readonly evidence: Evidence };
+
+const SUBJECT = "the snapshotter's inventory";
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+type DiskRead = { keys: Set<string>; source: string } | { problem: string };
+
+export async function readBackendFromDisk(root: string): Promise<DiskRead> {
   try {
-    await access(path);
+    if (!(await stat(root)).isDirectory()) return { problem: `${root} is not a directory` };
   } catch (error) {
-    if (isErrno(error, 'ENOENT')) return new Set();
+    if (isErrno(error, 'ENOENT', 'ENOTDIR')) return { problem: `${root} does not exist` };
     throw error;
+  }
+  const path = join(root, SNAPSHOTTER_DB_FILE);
+  const entries = await readdir(root);
+  if (!entries.includes(SNAPSHOTTER_DB_FILE)) {
+    return entries.length === 0
+      ? { keys: new Set(), source: `${root} (empty: the store was wiped)` }
+      : { problem: `${root} holds no ${SNAPSHOTTER_DB_FILE}, so it is not the snapshotter's store` };
   }
   const db = await openBoltSnapshot(path);
   const keys = new Set<string>();
@@ -50,38 +68,48 @@ export async function listBackendFromDisk(root: string): Promise<Set<string>> {
     ?.forEach((key, entry) => {
       if (entry.isBucket) keys.add(key);
     });
-  return keys;
+  return { keys, source: `${path} (read from disk)` };
 }
 
-export interface BackendLocation {
-  /** The snapshotter's gRPC socket (proxy plugins: `address`). */
-  address?: string | undefined;
-  /** The snapshotter's data directory (proxy plugins: `exports.root`; built-ins: under containerd's root). */
-  root?: string | undefined;
-}
-
-export async function readBackendInventory(location: BackendLocation): Promise<BackendInventory> {
+export async function readBackendInventory(
+  location: BackendLocation,
+  timeoutMs = 30_000,
+): Promise<BackendInventory> {
   const problems: string[] = [];
   if (location.address) {
-    try {
+    const probe = await probeSnapshotterSocket(location.address.path, timeoutMs);
+    if (probe.state === 'answers') {
+      const source = `socket ${location.address.path} (${location.address.how})`;
       return {
         known: true,
-        keys: await listBackendOverGrpc(location.address),
-        source: `socket ${location.address}`,
+        keys: new Set(probe.keys),
+        source,
+        evidence: seen('backend-inventory', SUBJECT, source),
       };
-    } catch (error) {
-      problems.push(`socket ${location.address}: ${error instanceof Error ? error.message : String(error)}`);
     }
+    problems.push(probe.detail);
   }
   if (location.root) {
     try {
-      const keys = await listBackendFromDisk(location.root);
-      return { known: true, keys, source: `${join(location.root, SNAPSHOTTER_DB_FILE)} (read from disk)` };
+      const read = await readBackendFromDisk(location.root.path);
+      if ('keys' in read) {
+        const source = `${read.source}, data directory from ${location.root.how}`;
+        return { known: true, keys: read.keys, source, evidence: seen('backend-inventory', SUBJECT, source) };
+      }
+      problems.push(read.problem);
     } catch (error) {
-      problems.push(`${location.root}: ${error instanceof Error ? error.message : String(error)}`);
+      problems.push(`${location.root.path}: ${message(error)}`);
     }
   }
-  if (problems.length === 0)
-    problems.push('neither its socket nor its data directory is known (give --snapshotter-root)');
-  return { known: false, reason: problems.join('; ') };
+  if (!location.address && !location.root)
+    problems.push('neither its socket nor its data directory is known');
+  const hint =
+    location.hint ??
+    "start the snapshotter so its socket answers, or pass --snapshotter-root with the snapshotter's data directory";
+  const reason = problems.join('; ');
+  return {
+    known: false,
+    reason: `${reason} (${hint})`,
+    evidence: notSeen('backend-inventory', SUBJECT, reason, hint),
+  };
 }

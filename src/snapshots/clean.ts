@@ -7,17 +7,19 @@
  * Rounds repeat (observe, plan, apply) until nothing is left to do or a round makes no progress.
  */
 import type { ContainerdClient } from '../containerd/api/index.js';
+import { SNAPSHOTTER_PLUGIN_TYPE } from '../containerd/info.js';
 import { UsageError } from '../errors/index.js';
+import { failed, notSeen, seen, type Evidence } from '../evidence/index.js';
 import { watchFileChanges } from '../host/file-changes.js';
 import { silentLogger, type Logger } from '../output/log.js';
 import { noProgress, type Progress } from '../output/progress.js';
-import { applyNamespacePlan } from './apply.js';
+import { applyNamespacePlan, removeStaleGcLeases } from './apply.js';
+import { cleanVerdict, leftovers, namespaceEvidence } from './clean-verdict.js';
 import { settle } from './settle.js';
 import { observe, type MetaRecordReader, type Observation } from './observe.js';
-import { describeReason, planNamespace } from './plan.js';
+import { planNamespace } from './plan.js';
 import type {
   CleanResult,
-  CleanVerdict,
   NamespacePlan,
   NamespaceResult,
   RemainReason,
@@ -35,24 +37,79 @@ export interface CleanOptions {
   concurrency?: number;
   /** Reads meta.db's records; without it stale records stay invisible and the verdict cannot be true. */
   readMeta?: MetaRecordReader;
-  metaDbPath?: string;
+  metaDbPath?: string | undefined;
+  /** How meta.db's path was found (the locator's evidence); a reader without it counts as given by the caller. */
+  metaDbEvidence?: Evidence | undefined;
+  /** The whole run's deadline; rounds stop once it has passed and the verdict says so. @default 600000 */
+  deadlineMs?: number;
   log?: Logger;
   progress?: Progress;
 }
 
+export const DEFAULT_CLEAN_DEADLINE_MS = 10 * 60_000;
+
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-async function resolveNamespaces(client: ContainerdClient, options: CleanOptions, log: Logger) {
+interface NamespaceChoice {
+  names: string[];
+  scope: 'all' | 'subset' | 'fallback';
+  listingError?: string;
+}
+
+async function resolveNamespaces(
+  client: ContainerdClient,
+  options: CleanOptions,
+  log: Logger,
+): Promise<NamespaceChoice> {
   if (options.namespaces && options.namespaces.length > 0)
-    return { names: options.namespaces, fallback: false };
+    return { names: [...new Set(options.namespaces)].sort(), scope: 'subset' };
   try {
-    return { names: (await client.namespaces.list()).map((n) => n.name).sort(), fallback: false };
+    return { names: (await client.namespaces.list()).map((n) => n.name).sort(), scope: 'all' };
   } catch (error) {
     log.warn(
-      `listing namespaces failed (${message(error)}); falling back to ${FALLBACK_NAMESPACES.join(', ')}`,
+      `listing namespaces failed (${message(error)}); using meta.db's namespaces and ${FALLBACK_NAMESPACES.join(', ')}`,
     );
-    return { names: FALLBACK_NAMESPACES, fallback: true };
+    return { names: [...FALLBACK_NAMESPACES], scope: 'fallback', listingError: message(error) };
   }
+}
+
+/**
+ * The snapshotter must be one containerd loaded: a name it does not have can never be cleaned, and without
+ * this check it would read as "nothing left" (an unknown name has no records). Introspection that fails is
+ * not a usage error, only evidence not seen.
+ */
+export async function snapshotterLoaded(client: ContainerdClient, snapshotter: string): Promise<Evidence> {
+  let plugins;
+  try {
+    plugins = await client.introspection.plugins([`type==${SNAPSHOTTER_PLUGIN_TYPE}`]);
+  } catch (error) {
+    return failed(
+      'snapshotter-loaded',
+      `snapshotter ${snapshotter}`,
+      `containerd's introspection failed: ${message(error)}`,
+    );
+  }
+  const plugin = plugins.find((p) => p.id === snapshotter);
+  if (plugin === undefined || plugin.initError !== undefined) {
+    const loaded = plugins
+      .filter((p) => p.initError === undefined)
+      .map((p) => p.id)
+      .sort();
+    throw new UsageError(
+      `--snapshotter: containerd has no snapshotter "${snapshotter}" loaded` +
+        (plugin?.initError ? ` (it failed to load: ${plugin.initError.message})` : '') +
+        `; loaded: ${loaded.join(', ') || 'none'}`,
+      {
+        input: '--snapshotter',
+        hint: 'pick one of the loaded snapshotters (`kata-deploy containerd info` lists them)',
+      },
+    );
+  }
+  return seen(
+    'snapshotter-loaded',
+    `snapshotter ${snapshotter}`,
+    `loaded in containerd${plugin.exports['address'] ? ` (proxy plugin on ${plugin.exports['address']})` : ''}`,
+  );
 }
 
 function emptyResult(namespace: string): NamespaceResult {
@@ -86,17 +143,28 @@ function remainingOf(plan: NamespacePlan, lastFailures: Map<string, RemainReason
 
 export async function cleanSnapshots(client: ContainerdClient, options: CleanOptions): Promise<CleanResult> {
   const started = Date.now();
+  const deadline = started + (options.deadlineMs ?? DEFAULT_CLEAN_DEADLINE_MS);
   const callsBefore = client.transport.calls;
   const log = options.log ?? silentLogger;
   const progress = options.progress ?? noProgress;
   const concurrency = options.concurrency ?? 8;
-  const { names, fallback } = await resolveNamespaces(client, options, log);
+  const loaded = await snapshotterLoaded(client, options.snapshotter);
+  const choice = await resolveNamespaces(client, options, log);
+  let names = choice.names;
+
+  let observation = await observe(client, options.snapshotter, names, options.readMeta);
+  // Without a subset, every namespace meta.db holds records in is examined, listed by containerd or not.
+  const unlisted = [...(observation.recordsByNamespace ?? [])]
+    .filter(([ns, n]) => n > 0 && !names.includes(ns))
+    .map(([ns]) => ns);
+  if (choice.scope !== 'subset' && unlisted.length > 0) {
+    names = [...names, ...unlisted].sort();
+    observation = await observe(client, options.snapshotter, names, options.readMeta);
+  }
   const results = new Map(names.map((n) => [n, emptyResult(n)]));
   const lastFailures = new Map<string, Map<string, RemainReason>>();
-
   let rounds = 0;
-  let observation = await observe(client, options.snapshotter, names, options.readMeta);
-  assertSnapshotterLoaded(observation, options.snapshotter);
+  let stoppedAtDeadline = false;
   let plans = observation.namespaces.map(planNamespace);
   const firstPlans = plans;
   log.debug(`observed ${names.length} namespaces in ${Date.now() - started} ms`);
@@ -107,7 +175,13 @@ export async function cleanSnapshots(client: ContainerdClient, options: CleanOpt
       ? watchFileChanges(options.metaDbPath)
       : undefined;
   try {
+    if (!options.dryRun && observation.listingErrors.length === 0 && hasWork(plans))
+      await removeStaleGcLeases(client, names, log);
     while (!options.dryRun && observation.listingErrors.length === 0 && hasWork(plans)) {
+      if (Date.now() >= deadline) {
+        stoppedAtDeadline = true;
+        break;
+      }
       rounds++;
       let progressMade = 0;
       let done = 0;
@@ -142,7 +216,10 @@ export async function cleanSnapshots(client: ContainerdClient, options: CleanOpt
         ]),
       );
       const settleStarted = Date.now();
-      const settled = await settle(client, expected, options.readMeta, { changes });
+      const settled = await settle(client, expected, options.readMeta, {
+        changes,
+        stallMs: Math.max(0, Math.min(5_000, deadline - Date.now())),
+      });
       log.debug(
         `round ${rounds}: ${settled.ended === 'swept' ? "containerd's GC swept the rest" : 'waited for a full GC'} ` +
           `in ${Date.now() - settleStarted} ms, ${settled.reads} reads of meta.db (${Date.now() - started} ms so far)`,
@@ -175,15 +252,23 @@ export async function cleanSnapshots(client: ContainerdClient, options: CleanOpt
     result.listingError = error.message;
   }
 
-  const { clean, reasons } = verdict(observation, [...results.values()], plans);
+  const evidence = gatherEvidence(options, observation, loaded, choice, names);
+  const stays = leftovers([...results.values()], plans);
+  if (stoppedAtDeadline)
+    stays.push(
+      `stopped at the deadline (${Math.round((options.deadlineMs ?? DEFAULT_CLEAN_DEADLINE_MS) / 1000)} s) with work left`,
+    );
+  const { clean, reasons, missing } = cleanVerdict(evidence, stays);
   return {
     snapshotter: options.snapshotter,
     clean,
     reasons,
+    missing,
+    evidence,
     enumeration: observation.metaDbUsed ? 'metadb+api' : 'api',
     metaDbPath: options.metaDbPath,
     dryRun: options.dryRun === true,
-    namespacesFallback: fallback,
+    namespacesFallback: choice.scope === 'fallback',
     namespaces: [...results.values()],
     plan: options.dryRun ? firstPlans : undefined,
     rounds,
@@ -192,48 +277,43 @@ export async function cleanSnapshots(client: ContainerdClient, options: CleanOpt
   };
 }
 
-function verdict(
+function gatherEvidence(
+  options: CleanOptions,
   observation: Observation,
-  results: NamespaceResult[],
-  plans: NamespacePlan[],
-): { clean: CleanVerdict; reasons: string[] } {
-  const leftovers: string[] = [];
-  for (const result of results) {
-    for (const r of result.remaining)
-      leftovers.push(`${result.namespace}: ${r.key} stays: ${describeReason(r.reason)}`);
-    for (const c of result.keptContainers) {
-      leftovers.push(`${result.namespace}: container ${c.id} kept (task ${c.taskStatus})`);
-    }
-  }
-  for (const plan of plans) {
-    for (const id of plan.deleteContainers)
-      leftovers.push(`${plan.namespace}: container ${id} still present`);
-  }
-  const unknown = observation.listingErrors.map(
-    (e) => `listing namespace ${e.namespace} failed: ${e.message}`,
-  );
-  if (unknown.length === 0 && leftovers.length > 0) return { clean: false, reasons: leftovers };
-  if (!observation.metaDbUsed) {
-    unknown.push(
-      observation.metaDbError
-        ? `meta.db could not be read (${observation.metaDbError}); containerd's List hides stale records, so an empty listing proves nothing`
-        : "meta.db was not read (give --meta-db); containerd's List hides stale records, so an empty listing proves nothing",
-    );
-  }
-  if (unknown.length > 0) return { clean: 'unknown', reasons: [...unknown, ...leftovers] };
-  return { clean: true, reasons: [] };
-}
-
-/** An unknown snapshotter is a usage error, not an unknown state: nothing could ever be cleaned. */
-function assertSnapshotterLoaded(observation: Observation, snapshotter: string): void {
-  const notLoaded = observation.listingErrors.find((e) => e.message.includes('snapshotter not loaded'));
-  if (notLoaded) {
-    throw new UsageError(
-      `--snapshotter: containerd has no snapshotter "${snapshotter}" (${notLoaded.message})`,
-      {
-        input: '--snapshotter',
-        hint: 'see `kata-deploy containerd info` for the snapshotters containerd loaded',
-      },
-    );
-  }
+  loaded: Evidence,
+  choice: NamespaceChoice,
+  examined: readonly string[],
+): Evidence[] {
+  const metaDb: Evidence = !options.readMeta
+    ? options.metaDbEvidence !== undefined && options.metaDbEvidence.status !== 'seen'
+      ? options.metaDbEvidence
+      : notSeen(
+          'meta-db',
+          'meta.db',
+          "not read; containerd's List hides stale records, so an empty listing proves nothing",
+          'give --meta-db',
+        )
+    : !observation.metaDbUsed
+      ? failed('meta-db', 'meta.db', `could not be read: ${observation.metaDbError ?? 'unknown error'}`)
+      : (options.metaDbEvidence ??
+        seen('meta-db', 'meta.db', `${options.metaDbPath ?? 'read'} (given by the caller)`));
+  const tasks = examined.map((ns) => {
+    const error = observation.listingErrors.find((e) => e.namespace === ns);
+    return error
+      ? failed(
+          'tasks',
+          `namespace ${ns}`,
+          `listing its containers, tasks and snapshots failed: ${error.message}`,
+        )
+      : seen('tasks', `namespace ${ns}`, 'containers and tasks listed');
+  });
+  if (tasks.length === 0) tasks.push(seen('tasks', 'containers and tasks', 'no namespace to list'));
+  const namespaces = namespaceEvidence({
+    snapshotter: options.snapshotter,
+    examined,
+    recordsByNamespace: observation.metaDbUsed ? observation.recordsByNamespace : undefined,
+    scope: choice.scope,
+    listingError: choice.listingError,
+  });
+  return [loaded, metaDb, ...namespaces, ...tasks];
 }

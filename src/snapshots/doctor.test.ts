@@ -1,7 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MetaDbView, NamespaceView, SnapshotRecord } from '../containerd/metadb/index.js';
+import { notSeen, seen } from '../evidence/index.js';
+import type { BackendInventory } from './backend.js';
 import { diagnose } from './doctor.js';
+
+const known = (keys: Iterable<string>): BackendInventory => ({
+  known: true,
+  keys: new Set(keys),
+  source: 'test',
+  evidence: seen('backend-inventory', 'backend', 'test'),
+});
+const unknown = (reason: string): BackendInventory => ({
+  known: false,
+  reason,
+  evidence: notSeen('backend-inventory', 'backend', reason),
+});
 
 const record = (key: string, seq: number, parent?: string, children: string[] = []): SnapshotRecord => ({
   key,
@@ -30,11 +44,7 @@ function view(records: SnapshotRecord[]): MetaDbView {
 const chain = [record('bottom', 1, undefined, ['top']), record('top', 2, 'bottom')];
 
 test('records the backend lacks are stale; the image holding them is named and reported broken', () => {
-  const report = diagnose(view(chain), 'nydus', {
-    known: true,
-    keys: new Set(['k8s.io/1/bottom']),
-    source: 'test',
-  });
+  const report = diagnose(view(chain), 'nydus', known(['k8s.io/1/bottom']));
   assert.equal(report.healthy, false);
   assert.deepEqual(
     report.staleRecords.map((s) => [s.key, s.heldBy]),
@@ -45,29 +55,37 @@ test('records the backend lacks are stale; the image holding them is named and r
 
 test('orphaned backend snapshots are reported but do not make the snapshotter unhealthy', () => {
   const keys = new Set(['k8s.io/1/bottom', 'k8s.io/2/top', 'k8s.io/7/leftover']);
-  const report = diagnose(view(chain), 'nydus', { known: true, keys, source: 'test' });
+  const report = diagnose(view(chain), 'nydus', known(keys));
   assert.deepEqual(report.orphanedBackendSnapshots, ['k8s.io/7/leftover']);
   assert.equal(report.healthy, true);
 });
 
 test('a dangling child link is found with a remedy that fits whether its record is stale', () => {
   const records = [record('bottom', 1, undefined, ['top', 'gone']), record('top', 2, 'bottom')];
-  const healthy = diagnose(view(records), 'nydus', {
-    known: true,
-    keys: new Set(['k8s.io/1/bottom', 'k8s.io/2/top']),
-    source: 't',
-  });
+  const healthy = diagnose(view(records), 'nydus', known(['k8s.io/1/bottom', 'k8s.io/2/top']));
   assert.deepEqual(
     healthy.danglingLinks.map((d) => [d.key, d.missingChildren, d.stale]),
     [['bottom', ['gone'], false]],
   );
   assert.match(healthy.danglingLinks[0]?.remedy ?? '', /re-creates each missing child/);
-  const stale = diagnose(view(records), 'nydus', { known: true, keys: new Set(), source: 't' });
+  const stale = diagnose(view(records), 'nydus', known([]));
   assert.match(stale.danglingLinks[0]?.remedy ?? '', /--drop-images/);
 });
 
 test('without the backend inventory the verdict is unknown, never healthy', () => {
-  const report = diagnose(view(chain), 'nydus', { known: false, reason: 'socket down' });
+  const report = diagnose(view(chain), 'nydus', unknown('socket down'));
   assert.equal(report.healthy, 'unknown');
   assert.deepEqual(report.staleRecords, []);
+  assert.ok(report.missing.some((m) => m.includes('socket down')));
+});
+
+test('a meta.db whose path was not found cannot make the snapshotter healthy', () => {
+  const report = diagnose(
+    view(chain),
+    'nydus',
+    known(['k8s.io/1/bottom', 'k8s.io/2/top']),
+    notSeen('meta-db', 'meta.db', 'defaulted path'),
+  );
+  assert.equal(report.healthy, 'unknown');
+  assert.ok(report.missing.some((m) => m.includes('defaulted path')));
 });

@@ -7,18 +7,12 @@
  * - orphaned backend snapshot: the backend has it, no record names it (containerd's GC removes these).
  * - dangling child link: a record lists a child that no longer exists; Remove refuses the record forever.
  */
-import type { MetaDbView, NamespaceView } from '../containerd/metadb/index.js';
+import type { MetaDbView } from '../containerd/metadb/index.js';
+import { describeMissing, judge, seen, type Evidence } from '../evidence/index.js';
 import type { BackendInventory } from './backend.js';
+import { gcHolders, holderId, imageReach, type Holder } from './holders.js';
 
-const GC_REF_CONTENT = 'containerd.io/gc.ref.content';
-const GC_REF_SNAPSHOT = 'containerd.io/gc.ref.snapshot.';
-const GC_ROOT = 'containerd.io/gc.root';
-
-export type Holder =
-  | { kind: 'image'; name: string }
-  | { kind: 'container'; id: string }
-  | { kind: 'lease'; id: string }
-  | { kind: 'gc-root'; key: string };
+export type { Holder } from './holders.js';
 
 export interface StaleRecord {
   namespace: string;
@@ -47,6 +41,10 @@ export interface BrokenImage {
 export interface DoctorReport {
   snapshotter: string;
   metaDbPath: string;
+  /** What the verdict rests on: meta.db (where it was found) and the backend's inventory. */
+  evidence: Evidence[];
+  /** Why the verdict is `unknown`, in words; empty otherwise. */
+  missing: string[];
   backend: { known: true; source: string; snapshots: number } | { known: false; reason: string };
   records: number;
   staleRecords: StaleRecord[];
@@ -54,57 +52,25 @@ export interface DoctorReport {
   danglingLinks: DanglingLink[];
   /** Images whose next pull or import fails because their chain holds stale records. */
   brokenImages: BrokenImage[];
-  /** No stale record and no dangling link (orphaned backend snapshots are reported, not counted). */
+  /**
+   * `true`: meta.db and the backend were both seen and there is no stale record and no dangling link
+   * (orphaned backend snapshots are reported, not counted). `false`: a problem was seen. `unknown` otherwise.
+   */
   healthy: boolean | 'unknown';
 }
 
-/** The top snapshot keys an image holds: image → index/manifest → config labels, following gc.ref labels. */
-export function imageTops(ns: NamespaceView, digest: string | undefined, snapshotter: string): string[] {
-  const tops = new Set<string>();
-  const seen = new Set<string>();
-  const queue = digest ? [digest] : [];
-  while (queue.length > 0) {
-    const d = queue.pop() as string;
-    if (seen.has(d)) continue;
-    seen.add(d);
-    for (const [label, value] of Object.entries(ns.contentLabels.get(d) ?? {})) {
-      if (label.startsWith(GC_REF_CONTENT)) queue.push(value);
-      else if (
-        label === `${GC_REF_SNAPSHOT}${snapshotter}` ||
-        label.startsWith(`${GC_REF_SNAPSHOT}${snapshotter}/`)
-      ) {
-        tops.add(value);
-      }
-    }
-  }
-  return [...tops];
-}
+const REQUIRED = ['meta-db', 'backend-inventory'] as const;
 
-function holdersByKey(ns: NamespaceView, snapshotter: string): Map<string, Holder[]> {
-  const held = new Map<string, Holder[]>();
-  const add = (key: string | undefined, holder: Holder): void => {
-    if (!key) return;
-    const list = held.get(key) ?? [];
-    list.push(holder);
-    held.set(key, list);
-  };
-  for (const image of ns.images.values()) {
-    for (const top of imageTops(ns, image.target.digest, snapshotter))
-      add(top, { kind: 'image', name: image.name });
-  }
-  for (const c of ns.containers.values())
-    if (c.snapshotter === snapshotter) add(c.snapshotKey, { kind: 'container', id: c.id });
-  for (const lease of ns.leases.values())
-    for (const key of lease.snapshots.get(snapshotter) ?? []) add(key, { kind: 'lease', id: lease.id });
-  for (const [key, record] of ns.snapshotters.get(snapshotter)?.snapshots ?? []) {
-    if (record.labels[GC_ROOT] !== undefined) add(key, { kind: 'gc-root', key });
-  }
-  return held;
-}
-
-const holderId = (h: Holder): string => `${h.kind}:${'name' in h ? h.name : 'id' in h ? h.id : h.key}`;
-
-export function diagnose(view: MetaDbView, snapshotter: string, backend: BackendInventory): DoctorReport {
+/**
+ * `metaDb`: how meta.db's path was found (the locator's evidence); a view read from a path nobody named
+ * (a default) cannot make the verdict healthy.
+ */
+export function diagnose(
+  view: MetaDbView,
+  snapshotter: string,
+  backend: BackendInventory,
+  metaDb: Evidence = seen('meta-db', 'meta.db', view.path),
+): DoctorReport {
   const staleRecords: StaleRecord[] = [];
   const danglingLinks: DanglingLink[] = [];
   const brokenImages: BrokenImage[] = [];
@@ -121,7 +87,7 @@ export function diagnose(view: MetaDbView, snapshotter: string, backend: Backend
     };
     // Everything a holder keeps alive: its key and every ancestor.
     const heldBy = new Map<string, Map<string, Holder>>();
-    for (const [key, holders] of holdersByKey(ns, snapshotter)) {
+    for (const [key, holders] of gcHolders(ns, snapshotter)) {
       const seen = new Set<string>();
       for (
         let k: string | undefined = key;
@@ -164,7 +130,7 @@ export function diagnose(view: MetaDbView, snapshotter: string, backend: Backend
     }
     for (const image of ns.images.values()) {
       const staleKeys = new Set<string>();
-      for (const top of imageTops(ns, image.target.digest, snapshotter)) {
+      for (const top of imageReach(ns, image.target?.digest, snapshotter).tops) {
         const seen = new Set<string>();
         for (
           let k: string | undefined = top;
@@ -186,10 +152,17 @@ export function diagnose(view: MetaDbView, snapshotter: string, backend: Backend
   // Orphaned backend snapshots are reported but do not make the snapshotter unhealthy: nothing can trip over
   // them, and containerd's GC deletes them the next time it cleans this snapshotter (they appear briefly after
   // every Remove, before that GC pass).
-  const problems = staleRecords.length + danglingLinks.length;
+  const evidence = [metaDb, backend.evidence];
+  // Dangling links are read from meta.db alone; stale records need the backend too.
+  const against = [...danglingLinks.map((d) => d.key), ...staleRecords.map((r) => r.key)];
+  const verdict = judge(evidence, REQUIRED, against);
+  const linksSeen = metaDb.status === 'seen' && danglingLinks.length > 0;
+  const healthy = verdict === 'positive' ? true : verdict === 'negative' || linksSeen ? false : 'unknown';
   return {
     snapshotter,
     metaDbPath: view.path,
+    evidence,
+    missing: describeMissing(evidence, REQUIRED),
     backend: backend.known
       ? { known: true, source: backend.source, snapshots: backend.keys.size }
       : { known: false, reason: backend.reason },
@@ -200,6 +173,6 @@ export function diagnose(view: MetaDbView, snapshotter: string, backend: Backend
     orphanedBackendSnapshots,
     danglingLinks,
     brokenImages,
-    healthy: !backend.known ? (danglingLinks.length > 0 ? false : 'unknown') : problems === 0,
+    healthy,
   };
 }

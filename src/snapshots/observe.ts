@@ -26,6 +26,8 @@ export interface Observation {
   /** Set when meta.db was asked for and could not be read. */
   metaDbError: string | undefined;
   metaDbUsed: boolean;
+  /** Records of the snapshotter in every namespace meta.db has, examined or not; undefined without meta.db. */
+  recordsByNamespace: Map<string, number> | undefined;
 }
 
 const describe = (error: unknown): string =>
@@ -125,10 +127,13 @@ export async function observe(
     }),
   );
   observed.sort((a, b) => a.namespace.localeCompare(b.namespace));
+  const index = await metaIndex;
   return {
     namespaces: observed,
     listingErrors,
     metaDbError,
-    metaDbUsed: (await metaIndex) !== undefined,
+    metaDbUsed: index !== undefined,
+    recordsByNamespace:
+      index === undefined ? undefined : new Map([...index].map(([ns, records]) => [ns, records.size])),
   };
 }

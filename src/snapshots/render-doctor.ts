@@ -3,14 +3,22 @@ import type { DoctorReport, Holder } from './doctor.js';
 import { renderPlan } from './render.js';
 import type { RepairResult } from './repair.js';
 
-const holder = (h: Holder): string =>
-  h.kind === 'image'
-    ? `image ${h.name}`
-    : h.kind === 'container'
-      ? `container ${h.id}`
-      : h.kind === 'lease'
-        ? `lease ${h.id}`
-        : 'gc.root label';
+function holder(h: Holder): string {
+  switch (h.kind) {
+    case 'image':
+      return `image ${h.name}`;
+    case 'container':
+      return `container ${h.id}`;
+    case 'lease':
+      return `lease ${h.id}`;
+    case 'gc-root':
+      return 'gc.root label';
+    case 'content':
+      return `a gc.ref label on content ${h.digest}`;
+    case 'snapshot':
+      return `a gc.ref label on snapshot ${h.key}`;
+  }
+}
 
 export function renderDoctorReport(report: DoctorReport): string {
   const verdict = report.healthy === true ? 'healthy' : report.healthy === false ? 'SPLIT BRAIN' : 'UNKNOWN';
@@ -21,6 +29,7 @@ export function renderDoctorReport(report: DoctorReport): string {
         : `unknown: ${report.backend.reason}`
     })`,
   ];
+  for (const m of report.missing) lines.push(`  UNKNOWN: ${m}`);
   if (report.staleRecords.length > 0) {
     lines.push(
       `  stale records (in meta.db, missing in the snapshotter; containerd's List hides them): ${report.staleRecords.length}`,

@@ -50,9 +50,13 @@ export function renderCleanResult(result: CleanResult): string {
       for (const r of ns.remaining) lines.push(`    stays ${r.key}: ${describeReason(r.reason)}`);
     }
   }
+  for (const m of result.missing) lines.push(`  UNKNOWN: ${m}`);
   if (result.clean !== true && !result.plan) {
-    for (const reason of result.reasons.filter((r) => !r.includes(' stays: ') && !r.includes(' kept (task')))
+    const missing = new Set(result.missing);
+    for (const reason of result.reasons) {
+      if (missing.has(reason) || reason.includes(' stays: ') || reason.includes(' kept (task')) continue;
       lines.push(`  ${reason}`);
+    }
   }
   return lines.join('\n');
 }

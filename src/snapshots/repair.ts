@@ -6,11 +6,12 @@
  */
 import { NotFoundError, type ContainerdClient } from '../containerd/api/index.js';
 import { readMetaDb, type MetaDbView, type NamespaceView } from '../containerd/metadb/index.js';
+import type { Evidence } from '../evidence/index.js';
 import { silentLogger, type Logger } from '../output/log.js';
 import { applyNamespacePlan, relinkAndRemove } from './apply.js';
 import type { BackendInventory } from './backend.js';
 import { diagnose, type DoctorReport } from './doctor.js';
-import { referencedKeys } from './metadb-source.js';
+import { referencedKeys } from './holders.js';
 import type { MetaRecordReader } from './observe.js';
 import { planNamespace } from './plan.js';
 import { settle } from './settle.js';
@@ -19,6 +20,8 @@ import type { NamespacePlan, ObservedNamespace, SnapshotRecordView } from './typ
 export interface RepairOptions {
   snapshotter: string;
   metaDbPath: string;
+  /** How meta.db's path was found; see diagnose. */
+  metaDbEvidence?: Evidence | undefined;
   readBackend: () => Promise<BackendInventory>;
   dropImages?: boolean;
   dryRun?: boolean;
@@ -113,7 +116,10 @@ export async function repairSnapshots(
   const log = options.log ?? silentLogger;
   const doctor = async (): Promise<{ view: MetaDbView; report: DoctorReport }> => {
     const view = await readMetaDb(options.metaDbPath);
-    return { view, report: diagnose(view, options.snapshotter, await options.readBackend()) };
+    return {
+      view,
+      report: diagnose(view, options.snapshotter, await options.readBackend(), options.metaDbEvidence),
+    };
   };
   let { view, report } = await doctor();
   const before = report;

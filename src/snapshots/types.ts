@@ -6,6 +6,7 @@
  * A *forest* is the parent/child graph of a namespace's records for one snapshotter.
  */
 import type { TaskStatus } from '../containerd/api/index.js';
+import type { Evidence } from '../evidence/index.js';
 
 export interface SnapshotRecordView {
   key: string;
@@ -96,8 +97,12 @@ export interface NamespaceResult {
 export interface CleanResult {
   snapshotter: string;
   clean: CleanVerdict;
-  /** Why the result is not `clean: true`, in words. */
+  /** Why the result is not `clean: true`, in words: missing evidence first, then what stays. */
   reasons: string[];
+  /** The sources not seen, in words (why the verdict is `unknown`); empty otherwise. */
+  missing: string[];
+  /** Every source the verdict rests on, seen or not. */
+  evidence: Evidence[];
   /** Where the records came from: meta.db (sees stale records) and the API, or the API alone. */
   enumeration: 'metadb+api' | 'api';
   metaDbPath: string | undefined;

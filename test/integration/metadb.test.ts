@@ -7,9 +7,9 @@ import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 
 import { discoverPageSize, PGID_NO_FREELIST, validMetas } from '../../src/containerd/metadb/meta.js';
+import { locateMetaDb } from '../../src/containerd/metadb/locate.js';
 import {
   GC_REF_SNAPSHOT_PREFIX,
-  findMetaDbPath,
   readMetaDb,
   type MetaDbView,
   type NamespaceView,
@@ -129,20 +129,18 @@ for (const version of ALL_VERSIONS) {
         await bed.ctr(['leases', 'create', '--id', 'meta-lease', '--expires', '0', 'purpose=metadb-test']);
         await bed.ctr(['namespaces', 'create', 'meta-ns', 'team=kata']);
 
-        assert.deepEqual(await findMetaDbPath({ configPath: bed.configPath }), {
-          path: bed.metaDbPath,
-          source: 'config',
-        });
+        const located = await locateMetaDb({ configFile: bed.configPath });
+        assert.deepEqual(
+          [located.path, located.source, located.evidence.status],
+          [bed.metaDbPath, 'runtime', 'seen'],
+        );
         // The same root set by a drop-in that a config imports through a glob (containerd 2.x's conf.d).
         const containerdRoot = dirname(dirname(bed.metaDbPath));
         await mkdir(join(bed.root, 'conf.d'), { recursive: true });
         await writeFile(join(bed.root, 'conf.d', '50-root.toml'), `root = "${containerdRoot}"\n`);
         const importing = join(bed.root, 'importing.toml');
         await writeFile(importing, `version = 3\nimports = ["${join(bed.root, 'conf.d')}/*.toml"]\n`);
-        assert.deepEqual(await findMetaDbPath({ configPath: importing }), {
-          path: bed.metaDbPath,
-          source: 'config',
-        });
+        assert.equal((await locateMetaDb({ configFile: importing })).path, bed.metaDbPath);
 
         // containerd is up and holds an exclusive flock on the file: the read must not wait for it.
         const live = await readWithin(bed.metaDbPath);

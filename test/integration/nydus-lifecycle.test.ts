@@ -203,7 +203,7 @@ class Sandbox {
     const view = await readMetaDb(
       join(this.root, 'var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db'),
     );
-    const backend = await readBackendInventory({ root: this.dataDir });
+    const backend = await readBackendInventory({ root: { path: this.dataDir, how: 'the test node' } });
     const report = diagnose(view, NYDUS, backend);
     return { records: report.records, stale: report.staleRecords.length };
   }

@@ -134,7 +134,9 @@ for (const version of ['1.6', '2.1'] as ContainerdVersion[]) {
           ),
         );
         assert.ok(
-          result.reasons.some((r) => /listing namespace .* failed/.test(r)),
+          result.missing.some((r) =>
+            /namespace k8s\.io failed: listing its containers, tasks and snapshots failed/.test(r),
+          ),
           result.reasons.join('\n'),
         );
       } finally {

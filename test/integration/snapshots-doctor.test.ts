@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContainerdClient } from '../../src/containerd/api/index.js';
 import { readMetaDb } from '../../src/containerd/metadb/index.js';
-import { listBackendOverGrpc, readBackendInventory } from '../../src/snapshots/backend.js';
+import { readBackendInventory } from '../../src/snapshots/backend.js';
+import { listBackendKeys } from '../../src/containerd/snapshotter-liveness.js';
 import { diagnose } from '../../src/snapshots/doctor.js';
 import { repairSnapshots } from '../../src/snapshots/repair.js';
 import {
@@ -34,7 +35,11 @@ for (const version of ['1.6', '2.1'] as ContainerdVersion[]) {
     const dir = mkdtempSync(join(tmpdir(), 'kd-doctor-'));
     const images: GeneratedImage[] = [];
 
-    const backend = () => readBackendInventory({ address: bed.nydus?.socket, root: bed.nydus?.dataDir });
+    const backend = () =>
+      readBackendInventory({
+        address: { path: bed.nydus!.socket, how: "the bed's nydus socket" },
+        root: { path: bed.nydus!.dataDir, how: "the bed's nydus data dir" },
+      });
     const doctor = async () => diagnose(await readMetaDb(bed.metaDbPath), 'nydus', await backend());
     const repair = (extra: { dropImages?: boolean } = {}) =>
       repairSnapshots(client, {
@@ -49,7 +54,7 @@ for (const version of ['1.6', '2.1'] as ContainerdVersion[]) {
       if (restart) {
         await bed.nydus?.start();
         // Before anything writes to it, a fresh nydus answers its listing with "bucket does not exist".
-        assert.deepEqual(await listBackendOverGrpc(bed.nydus?.socket ?? ''), new Set());
+        assert.deepEqual(await listBackendKeys(bed.nydus?.socket ?? '', 5_000), new Set());
         await waitForSnapshotter(bed, 'nydus', 30_000, { namespace: NS });
       }
     };
@@ -136,7 +141,7 @@ for (const version of ['1.6', '2.1'] as ContainerdVersion[]) {
       await bed.pull(ref, { namespace: NS });
       await wipeNydus(false);
       const report = await doctor();
-      assert.equal(report.backend.known, true, 'the wiped data dir tells the truth: nothing');
+      assert.equal(report.backend.known, true, 'an empty data dir at a known root is a wiped store: nothing');
       assert.ok(report.staleRecords.length > 0);
       const result = await repair();
       assert.equal(result.repaired, true);

@@ -165,6 +165,10 @@ describe('decodeMetaDb', () => {
   it('treats a database without v1 as empty', () => {
     assert.deepEqual(decode(tree([])).namespaces, []);
     assert.equal(decode(tree([])).dbVersion, undefined);
+    assert.throws(
+      () => decode(tree({ v1: tree({ version: goVarint(5) }) })),
+      /schema version 5 is not one this reader knows \(3, 4/,
+    );
   });
 
   it('rejects a bbolt file that is not containerd metadata', () => {

@@ -60,6 +60,13 @@ export function decodeMetaDb(snapshot: BoltSnapshot): MetaDbView {
   const dbVersion = decodeVarintNumber(version);
   if (dbVersion === undefined)
     throw malformed(ctx, `${S.SCHEMA_VERSION_BUCKET}/${S.DB_VERSION_KEY}`, 'not a Go varint');
+  if (!S.KNOWN_DB_VERSIONS.includes(dbVersion)) {
+    // Another schema may keep records where this reader does not look: it must not read as "no records".
+    throw new MetaDbFormatError(
+      snapshot.path,
+      `schema version ${dbVersion} is not one this reader knows (${S.KNOWN_DB_VERSIONS.join(', ')}: containerd 1.6 to 2.x); refusing to read it rather than miss records`,
+    );
+  }
   const namespaces: NamespaceView[] = [];
   forEachBucket(v1, (name, ns) => namespaces.push(decodeNamespace(ctx, name, ns)));
   return { ...base, dbVersion, namespaces };

@@ -26,6 +26,8 @@
 
 export const SCHEMA_VERSION_BUCKET = 'v1';
 export const DB_VERSION_KEY = 'version';
+/** dbVersion values this decoder understands: 3 (containerd 1.x) and 4 (2.x). */
+export const KNOWN_DB_VERSIONS: readonly number[] = [3, 4];
 
 export const NS_LABELS = 'labels';
 export const NS_IMAGES = 'images';

@@ -11,7 +11,7 @@ import { describeStep, type Step } from '../steps.js';
 import type { Observed } from '../observe.js';
 import { nydusHook, servicePath, type NydusFacts } from './nydus.js';
 import { renderTemplate } from './template.js';
-import { wipe } from './records.js';
+import { wipe } from './gather.js';
 import { describeOutcome } from './outcome.js';
 
 const PAYLOAD = resolve(dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/payload');

@@ -4,7 +4,7 @@ import type { Names } from '../../names/index.js';
 import type { Logger } from '../../output/log.js';
 import { describeOutcome, type SnapshotterOutcome } from './outcome.js';
 import { waitSnapshotterReachable } from './ready.js';
-import { decide, wipe } from './records.js';
+import { decide, wipe } from './gather.js';
 
 export interface SnapshotterTarget {
   readonly snapshotter: string;

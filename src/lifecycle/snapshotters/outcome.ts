@@ -1,4 +1,5 @@
 /** What happened to a snapshotter's data dir during one run, as the run result and the log report it. */
+import type { Evidence } from '../../evidence/index.js';
 
 export interface HeldBy {
   readonly namespace: string;
@@ -23,6 +24,8 @@ export interface SnapshotterOutcome {
   readonly heldBy: readonly HeldBy[];
   /** Why the data dir was kept, in words (empty when it was wiped). */
   readonly reasons: readonly string[];
+  /** Every source the verdict rested on, seen or not. */
+  readonly evidence?: readonly Evidence[];
 }
 
 /** One line for the log and the text report. */
