@@ -18,9 +18,6 @@ export function registerCheckCommand(program: Command): void {
   program
     .command('check')
     .alias('kata-check')
-    // Subcommands do not inherit the root's exitOverride (set after registration), and without it commander
-    // exits 1 on a bad flag; throwing lets main.ts map the error to exit 2.
-    .exitOverride()
     .description('check that this host can run Kata Containers (CPU, kernel modules, KVM, newer releases)')
     .option('-v, --verbose', 'print every check, not only warnings and failures')
     .option('-n, --no-network-checks', 'skip the release check (also: KATA_CHECK_NO_NETWORK=<non-empty>)')

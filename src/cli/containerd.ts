@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ContainerdInfo } from '../containerd/info.js';
 import { emitResult } from '../output/emit.js';
-import { globalOptions, parseDuration } from './context.js';
+import { durationHelp, globalOptions, parseDuration } from './context.js';
 
 export const DEFAULT_CONTAINERD_SOCKET = '/run/containerd/containerd.sock';
 
@@ -13,7 +13,12 @@ export function registerContainerdCommands(program: Command): void {
       'server version, snapshotter plugins (and whether proxy plugins answer), namespaces and their contents',
     )
     .option('--containerd-socket <path>', "containerd's gRPC socket", DEFAULT_CONTAINERD_SOCKET)
-    .option('--timeout <duration>', 'deadline of each API call', parseDuration('--timeout'), 5000)
+    .option(
+      '--timeout <duration>',
+      `deadline of each API call; ${durationHelp()}`,
+      parseDuration('--timeout'),
+      5000,
+    )
     .addHelpText(
       'after',
       '\nExample:\n  kata-deploy containerd info --containerd-socket /run/containerd/containerd.sock --json',

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createLogger, isLogLevel, type Logger, type LogLevel } from '../output/log.js';
-import { UsageError } from '../errors/index.js';
+import { quoteValue, UsageError } from '../errors/index.js';
+import { durationForms, parseDuration as parseDurationValue } from '../settings/parse.js';
 
 /** The global options every subcommand sees. */
 export interface GlobalOptions {
@@ -17,7 +18,7 @@ export function globalOptions(command: Command): GlobalOptions {
   const level =
     opts.logLevel ?? (process.env['DEBUG'] === 'true' || process.env['DEBUG'] === '1' ? 'debug' : 'info');
   if (!isLogLevel(level)) {
-    throw new UsageError(`--log-level: "${level}" is not a log level`, {
+    throw new UsageError(`--log-level=${quoteValue(level)} is not valid: expected a log level`, {
       input: '--log-level',
       hint: 'use one of error, warn, info, debug, trace',
     });
@@ -31,27 +32,34 @@ export function globalOptions(command: Command): GlobalOptions {
 export function parsePositiveInt(flag: string) {
   return (raw: string): number => {
     const value = Number(raw);
-    if (!Number.isInteger(value) || value < 1) {
-      throw new UsageError(`${flag}: "${raw}" is not a positive whole number`, { input: flag });
+    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < 1) {
+      throw flagError(flag, raw, 'a whole number from 1');
     }
     return value;
   };
 }
 
-/** Parses a duration in milliseconds or with a unit (`500ms`, `5s`, `2m`). */
-export function parseDuration(flag: string) {
+/**
+ * Parses a duration flag (`--timeout`): a bare number is milliseconds, or `500ms`, `5s`, `2m`. The one duration
+ * parser: `--restart-timeout` goes through the same one in the settings schema, with the same words.
+ */
+export function parseDuration(flag: string, minMs = 1) {
   return (raw: string): number => {
-    const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw.trim());
-    if (!match) {
-      throw new UsageError(`${flag}: "${raw}" is not a duration`, {
-        input: flag,
-        hint: 'write e.g. 500ms, 5s or 2m',
-      });
-    }
-    const n = Number(match[1]);
-    const unit = match[2] ?? 'ms';
-    const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : n * 60_000;
-    if (ms <= 0) throw new UsageError(`${flag}: the duration must be above zero`, { input: flag });
-    return ms;
+    const parsed = parseDurationValue(raw, minMs);
+    if (!parsed.ok) throw flagError(flag, raw, parsed.accepted);
+    return parsed.value;
   };
+}
+
+/** What a duration flag's help says it accepts. */
+export function durationHelp(minMs = 1): string {
+  return durationForms(minMs);
+}
+
+/** A bad flag value, worded as the settings errors are: `--flag="value" is not valid: expected …`. */
+function flagError(flag: string, raw: string, accepted: string): UsageError {
+  return new UsageError(`${flag}=${quoteValue(raw)} is not valid: expected ${accepted}`, {
+    input: flag,
+    hint: "the command's --help lists what each flag takes",
+  });
 }

@@ -5,7 +5,14 @@
 import { Option, type Command } from 'commander';
 import type { LifecycleAction } from '../lifecycle/index.js';
 // Only the constants here: the settings schema, the host layer and the gRPC verifier load when a command runs.
-import { RUNTIMES, SERVICE_MANAGERS, SNAPSHOTTER_DATA_POLICIES } from '../settings/types.js';
+import {
+  RESTART_TIMEOUT_DEFAULT_MS,
+  RESTART_TIMEOUT_MIN_MS,
+  RUNTIMES,
+  SERVICE_MANAGERS,
+  SNAPSHOTTER_DATA_POLICIES,
+} from '../settings/types.js';
+import { durationForms, formatDuration } from '../settings/parse.js';
 import { globalOptions } from './context.js';
 
 export interface LifecycleFlags {
@@ -45,8 +52,8 @@ export function registerLifecycleCommands(program: Command): void {
         ),
       )
       .option(
-        '--restart-timeout <ms>',
-        'how long containerd may take to answer after a restart (default: 60000)',
+        '--restart-timeout <duration>',
+        `how long containerd may take to answer after a restart; ${durationForms(RESTART_TIMEOUT_MIN_MS)} (default: ${formatDuration(RESTART_TIMEOUT_DEFAULT_MS)})`,
       )
       .option('--dry-run', 'print the plan and change nothing');
     if (action !== 'reset') {

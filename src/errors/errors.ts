@@ -13,9 +13,20 @@ export const ExitCode = {
   usage: 2,
   /** Applied partially; safe to run again. */
   partial: 3,
+  /** A defect in kata-deploy itself (EX_SOFTWARE): the message and stack trace go on stderr. */
   internal: 70,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** What each exit code means, in the words `--help` and README use. */
+export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCodeValue, string>> = {
+  [ExitCode.ok]: 'done (clean, capable, healthy)',
+  [ExitCode.negative]:
+    "the command's negative verdict (not clean, unknown, not capable, problems found) or the host refused",
+  [ExitCode.usage]: 'usage error, invalid settings or config, or containerd unreachable; nothing was changed',
+  [ExitCode.partial]: 'applied partially; run the same command again',
+  [ExitCode.internal]: 'internal error in kata-deploy (a bug: please report it with the stack trace)',
+};
 
 export interface ErrorDetails {
   /** The input the error is about: a variable, flag, file, socket or snapshot key. */

@@ -30,6 +30,8 @@ export interface Observed {
   /** A containerd binary this process can run (for `config dump`), if one was found. */
   readonly containerdBinary: string | undefined;
   readonly state: InstallState | undefined;
+  /** The states of the other installs on this node (other MULTI_INSTALL_SUFFIX values) that could be read. */
+  readonly siblingStates?: readonly InstallState[];
   /** Text of every configuration file involved, by node path; undefined = missing. */
   readonly files: ReadonlyMap<string, string | undefined>;
   /** Permission bits of the files that exist. */
@@ -100,6 +102,7 @@ export async function observe(options: ObserveOptions): Promise<Observed> {
   const c = names.containerd;
   const stateText = await host.readText(names.stateFile);
   const state = stateText === undefined ? undefined : parseInstallState(stateText, names.stateFile);
+  const siblingStates = await readSiblingStates(host, names, log);
 
   const filePaths = new Set<string>([c.configFile, c.installDropIn, c.confDDropIn]);
   if (c.distroDropIns) filePaths.add(c.distroDropIns.v3).add(c.distroDropIns.v2);
@@ -135,6 +138,7 @@ export async function observe(options: ObserveOptions): Promise<Observed> {
     versionSource: version.source,
     containerdBinary: binary,
     state,
+    siblingStates,
     files,
     modes,
     backups,
@@ -143,6 +147,23 @@ export async function observe(options: ObserveOptions): Promise<Observed> {
     machineId:
       settings.nodeMachineId === undefined ? undefined : (await host.readText(names.machineIdFile))?.trim(),
   };
+}
+
+/** Other installs' states beside ours: a corrupt one is skipped (it is that install's to report, not ours). */
+async function readSiblingStates(host: Host, names: Names, log: Logger): Promise<InstallState[]> {
+  const own = names.stateFile.slice(names.stateDir.length + 1);
+  const out: InstallState[] = [];
+  for (const entry of await host.walk(names.stateDir)) {
+    if (entry.type !== 'file' || entry.rel === own || !/^install(-[a-z0-9-]+)?\.json$/.test(entry.rel))
+      continue;
+    const path = `${names.stateDir}/${entry.rel}`;
+    try {
+      out.push(parseInstallState((await host.readText(path)) ?? '', path));
+    } catch (error) {
+      log.debug(`another install's state ${path} is unreadable: ${String(error)}`);
+    }
+  }
+  return out;
 }
 
 async function findContainerd(

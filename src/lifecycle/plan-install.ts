@@ -18,7 +18,7 @@ import { planArtifactsInstall } from './artifacts/plan.js';
 import { hookContext, type SnapshotterHook } from './hooks.js';
 import type { Observed } from './observe.js';
 import type { Step } from './steps.js';
-import { missingDirs, sameState } from './plan-util.js';
+import { missingDirs, sameState, sharedCreatedDirs } from './plan-util.js';
 
 export const CREATED_MARKER_TEXT =
   'This configuration file was created by kata-deploy; `kata-deploy cleanup` removes it.\n';
@@ -80,8 +80,14 @@ export function planInstall(
   const configDirs = changes.flatMap((ch) =>
     ch.content === undefined ? [] : missingDirs(ch.path, observed, names.installDir),
   );
+  const ownPaths = [
+    names.stateFile,
+    `${names.installDir}/x`,
+    ...changes.flatMap((ch) => (ch.content === undefined ? [] : [ch.path])),
+  ];
   const createdDirs = unique([
     ...(state?.createdDirs ?? []),
+    ...sharedCreatedDirs(ownPaths, observed).filter((d) => d !== names.installDir),
     ...missingDirs(names.stateFile, observed),
     ...missingDirs(`${names.installDir}/x`, observed).filter((d) => d !== names.installDir),
     ...configDirs,

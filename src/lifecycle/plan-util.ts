@@ -24,3 +24,17 @@ export function missingDirs(
 export function sameState(a: InstallState, b: InstallState): boolean {
   return isDeepStrictEqual(JSON.parse(JSON.stringify(a)), JSON.parse(JSON.stringify(b)));
 }
+
+/**
+ * Directories another install on this node created that this install needs too (ancestors of `paths`): this
+ * install records them as created as well, so whichever of the installs is cleaned up last removes them.
+ */
+export function sharedCreatedDirs(
+  paths: readonly string[],
+  observed: Pick<Observed, 'existingDirs' | 'siblingStates'>,
+): string[] {
+  const needed = new Set<string>();
+  for (const path of paths) for (let dir = dirname(path); dir !== '/'; dir = dirname(dir)) needed.add(dir);
+  const created = (observed.siblingStates ?? []).flatMap((s) => s.createdDirs);
+  return created.filter((dir) => needed.has(dir) && observed.existingDirs.has(dir));
+}

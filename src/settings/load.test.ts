@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadSettings } from './load.js';
-import { UsageError } from '../errors/index.js';
+import { quoteValue, UsageError } from '../errors/index.js';
 import { INVALID_BASE_ENV, INVALID_ENV } from './invalid-examples.js';
 
 const base = { NODE_NAME: 'node-1' };
@@ -58,7 +58,7 @@ describe('loadSettings', () => {
   });
 
   for (const [name, value] of INVALID_ENV) {
-    it(`refuses ${name}=${JSON.stringify(value)}`, () => {
+    it(`refuses ${name}=${quoteValue(value, 40)}`, () => {
       const env = { ...INVALID_BASE_ENV, [name]: value };
       assert.throws(
         () => load(env),
@@ -66,10 +66,9 @@ describe('loadSettings', () => {
           assert.ok(e instanceof UsageError);
           assert.equal(e.exitCode, 2);
           assert.equal(e.input, name);
-          assert.ok(
-            e.message.startsWith(`${name}=${JSON.stringify(value)} is not valid: expected `),
-            e.message,
-          );
+          assert.ok(e.message.startsWith(`${name}=${quoteValue(value)} is not valid: expected `), e.message);
+          // A value is echoed cut to a readable length, whatever its size.
+          assert.ok(e.message.length < 2000, `${e.message.length} characters`);
           return true;
         },
       );
@@ -84,6 +83,89 @@ describe('loadSettings', () => {
     assert.throws(
       () => load({ K8S_DISTRIBUTION: 'k3s' }, { runtime: 'containerd' }),
       /K8S_DISTRIBUTION="k3s"/,
+    );
+  });
+
+  it('reads --restart-timeout in the duration forms --timeout takes', () => {
+    assert.equal(load({}).restartTimeoutMs, 60_000);
+    for (const [raw, ms] of [
+      ['5000', 5000],
+      ['1500ms', 1500],
+      ['5s', 5000],
+      ['1.5s', 1500],
+      ['2m', 120_000],
+      [' 30s ', 30_000],
+      ['24h'.replace('24h', '1440m'), 86_400_000],
+    ] as const) {
+      assert.equal(load({}, { restartTimeout: raw }).restartTimeoutMs, ms, raw);
+    }
+    for (const raw of ['abc', '999', '500ms', '0.5s', '5 s', '-5s', '1e4', '1441m', '5h', '1.5', '0.0001m']) {
+      assert.throws(
+        () => load({}, { restartTimeout: raw }),
+        (e: unknown) =>
+          e instanceof UsageError &&
+          e.input === '--restart-timeout' &&
+          e.message ===
+            `--restart-timeout=${quoteValue(raw)} is not valid: expected a duration from 1s to 24h: whole milliseconds (1500) or a number with ms, s or m (500ms, 1.5s, 2m)`,
+        raw,
+      );
+    }
+  });
+
+  it('accepts the containerd releases kata-deploy configures, and no others', () => {
+    for (const raw of [
+      'containerd://1.6.20',
+      'containerd://1.7',
+      'containerd://v2.1.5-k3s1',
+      'containerd://2.0.0+rc.1',
+      'containerd://1.6.20~ds1',
+    ]) {
+      assert.equal(load({ CONTAINER_RUNTIME_VERSION: raw }).containerRuntimeVersion?.raw, raw);
+    }
+    const v = load({ CONTAINER_RUNTIME_VERSION: 'containerd://2.1' }).containerRuntimeVersion;
+    assert.deepEqual(v, { runtime: 'containerd', major: 2, minor: 1, patch: 0, raw: 'containerd://2.1' });
+    assert.throws(
+      () => load({ CONTAINER_RUNTIME_VERSION: 'containerd://1.5.0' }),
+      /expected containerd:\/\/<major>\.<minor>\[\.<patch>\]\[-extra\] of containerd 1\.6, 1\.7 or 2\.x/,
+    );
+    assert.throws(() => load({ CONTAINER_RUNTIME_VERSION: 'cri-o://1.30.0' }), /CRI-O and other runtimes/);
+    assert.throws(
+      () => load({ CONTAINER_RUNTIME_VERSION: 'containerd://99999999999999999999.1' }),
+      /each number below 2\^53/,
+    );
+  });
+
+  it('refuses a proxy value with a control character, over the length cap, or a shim named twice', () => {
+    const long = `http://${'p'.repeat(1017)}`; // 1024 characters
+    assert.deepEqual(load({ AGENT_HTTPS_PROXY: long }).agentHttpsProxy, { kind: 'global', value: long });
+    assert.throws(() => load({ AGENT_HTTPS_PROXY: `${long}x` }), /at most 1024 characters/);
+    assert.throws(() => load({ AGENT_HTTPS_PROXY: 'http://p:3128\u0085' }), /"http:\/\/p:3128\\u0085"/);
+    assert.throws(
+      () =>
+        load({
+          SHIMS_X86_64: 'qemu clh',
+          AGENT_HTTPS_PROXY: 'qemu=http://a:1;clh=http://c:1;qemu=http://b:2',
+        }),
+      (e: unknown) =>
+        e instanceof UsageError && e.input === 'AGENT_HTTPS_PROXY' && /"qemu" appears twice/.test(e.message),
+    );
+  });
+
+  it('echoes a 100k-character value as its first 200 characters and its length', () => {
+    const value = `http://${'p'.repeat(100_000)}`;
+    assert.throws(
+      () => load({ AGENT_HTTPS_PROXY: value }),
+      (e: unknown) => {
+        assert.ok(e instanceof UsageError);
+        assert.ok(
+          e.message.startsWith(
+            `AGENT_HTTPS_PROXY="${value.slice(0, 200)}…" (100007 characters) is not valid`,
+          ),
+          e.message.slice(0, 300),
+        );
+        assert.ok(e.message.length < 600, String(e.message.length));
+        return true;
+      },
     );
   });
 });

@@ -4,7 +4,7 @@
  * `UsageError` that names the variable (or flag), the value and what is accepted, before anything is written.
  */
 import type { z } from 'zod';
-import { UsageError } from '../errors/index.js';
+import { quoteValue, UsageError } from '../errors/index.js';
 import { buildSchema, ENV_KEYS, PER_ARCH_KEYS, variableName, type RawKey } from './schema.js';
 import { defaultShimFor } from './shims.js';
 import type { RuntimeName, ServiceManagerKind, Settings, SnapshotterDataPolicy } from './types.js';
@@ -114,7 +114,7 @@ function toUsageError(
     const key = String(issue.path[0] ?? '');
     const name = variableName(key, arch);
     const value = raw[key as RawKey];
-    const shown = value === undefined ? 'unset' : JSON.stringify(value);
+    const shown = value === undefined ? 'unset' : quoteValue(value);
     return { name, text: `${name}=${shown} is not valid: expected ${issue.message}` };
   });
   const first = described[0]!;

@@ -4,6 +4,7 @@
  * key into what the operator wrote (`SHIMS` → `SHIMS_X86_64`).
  */
 import { z } from 'zod';
+import { quoteValue } from '../errors/echo.js';
 import {
   bad,
   isSnapshotterName,
@@ -11,6 +12,7 @@ import {
   parseAbsolutePath,
   parseAnnotations,
   parseBool,
+  parseDuration,
   parseCommaShims,
   parseConfigFileName,
   parseInstallationPrefix,
@@ -24,6 +26,8 @@ import {
 import { defaultShimFor, defaultShimsFor, isKnownShim } from './shims.js';
 import {
   DISTRIBUTIONS,
+  RESTART_TIMEOUT_DEFAULT_MS,
+  RESTART_TIMEOUT_MIN_MS,
   RUNTIMES,
   SERVICE_MANAGERS,
   SNAPSHOTTER_DATA_POLICIES,
@@ -106,8 +110,10 @@ export function buildSchema(arch: string) {
   return z
     .object({
       NODE_NAME: field((raw) =>
-        raw.trim() === '' || /[\s"'\\]/.test(raw.trim())
-          ? bad('the name of this node (required, non-empty, no whitespace)')
+        raw.trim() === '' || raw.trim().length > 253 || /[\s"'\\\p{Cc}]/u.test(raw.trim())
+          ? bad(
+              'the name of this node (required, at most 253 characters, no whitespace, quotes or control characters)',
+            )
           : ok(raw.trim()),
       ),
       DEBUG: field((raw) => parseBool(raw, false)),
@@ -127,7 +133,7 @@ export function buildSchema(arch: string) {
         const unknown = names.find((n) => !(SNAPSHOTTERS as readonly string[]).includes(n));
         return unknown === undefined
           ? ok([...new Set(names)] as (typeof SNAPSHOTTERS)[number][])
-          : bad(`a comma-separated subset of ${SNAPSHOTTERS.join(', ')}; "${unknown}" is not one`);
+          : bad(`a comma-separated subset of ${SNAPSHOTTERS.join(', ')}; ${quoteValue(unknown)} is not one`);
       }),
       SNAPSHOTTER_DATA_POLICY: oneOf(SNAPSHOTTER_DATA_POLICIES, undefined),
       MULTI_INSTALL_SUFFIX: field(parseSuffix),
@@ -158,11 +164,7 @@ export function buildSchema(arch: string) {
       '--service-manager': oneOf(SERVICE_MANAGERS, 'systemd'),
       '--snapshotter-data-policy': oneOf(SNAPSHOTTER_DATA_POLICIES, undefined),
       '--restart-timeout': field((raw) =>
-        raw === ''
-          ? ok(60_000)
-          : /^\d+$/.test(raw) && Number(raw) >= 1000
-            ? ok(Number(raw))
-            : bad('milliseconds, at least 1000'),
+        raw === '' ? ok(RESTART_TIMEOUT_DEFAULT_MS) : parseDuration(raw, RESTART_TIMEOUT_MIN_MS),
       ),
     })
     .superRefine((v, ctx) => {
@@ -174,7 +176,7 @@ export function buildSchema(arch: string) {
           ctx.addIssue({
             code: 'custom',
             path: [key],
-            message: `shims listed in SHIMS only; "${shim}" is not`,
+            message: `shims listed in SHIMS only; ${quoteValue(shim)} is not`,
           });
         }
       };

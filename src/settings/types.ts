@@ -29,6 +29,10 @@ export type SetupSnapshotter = (typeof SNAPSHOTTERS)[number];
 export const SNAPSHOTTER_DATA_POLICIES = ['clean-if-safe', 'preserve'] as const;
 export type SnapshotterDataPolicy = (typeof SNAPSHOTTER_DATA_POLICIES)[number];
 
+/** `--restart-timeout`: its default and its least value, in milliseconds. */
+export const RESTART_TIMEOUT_DEFAULT_MS = 60_000;
+export const RESTART_TIMEOUT_MIN_MS = 1000;
+
 /** A proxy setting: one value for every shim, or one per named shim (`shim=value;shim2=value`). */
 export type ProxySetting =
   | { readonly kind: 'global'; readonly value: string }

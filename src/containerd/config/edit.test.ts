@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { applyEdit, revertEdit, undoEdit, type ConfigEdit } from './edit.js';
 import { parseToml, getAt } from './toml.js';
-import { HostError } from '../../errors/index.js';
+import { HostError, UsageError } from '../../errors/index.js';
 import type { ConfigLayout } from './layout.js';
 import { fileRecordFor, planConfigCleanup, planConfigInstall } from './plan.js';
 
 const RUNTIMES = ['plugins', 'io.containerd.grpc.v1.cri', 'containerd', 'runtimes'];
+const IMPORT = '/opt/kata/containerd/config.d/kata-deploy.toml';
 const kataEdit: ConfigEdit = {
   tables: [
     {
@@ -21,7 +22,7 @@ const kataEdit: ConfigEdit = {
     { path: [...RUNTIMES, 'kata-clh'], body: { runtime_type: 'io.containerd.kata-clh.v2' } },
   ],
   values: [{ path: ['debug', 'level'], value: 'debug' }],
-  arrayEntries: [{ path: ['imports'], entry: '/opt/kata/containerd/config.d/kata-deploy.toml' }],
+  arrayEntries: [{ path: ['imports'], entry: IMPORT }],
 };
 
 describe('applyEdit / revertEdit', () => {
@@ -65,6 +66,51 @@ describe('applyEdit / revertEdit', () => {
   it('refuses a value in the way and invalid TOML', () => {
     assert.throws(() => applyEdit('plugins = 3\n', kataEdit, 'c.toml'), HostError);
     assert.throws(() => applyEdit('[a\n', kataEdit, 'c.toml'), /c\.toml is not valid TOML/);
+  });
+
+  it('changes only the lines it must: tabs and trailing blanks elsewhere stay as they were', () => {
+    const text =
+      "version = 3\nimports = []\n\n\t[grpc]   \n\taddress = 'x'  \n  uid = 0\t\n\n[debug]\n\tlevel = 'info'  # was\n";
+    const edit: ConfigEdit = { ...kataEdit, tables: [] };
+    const { text: out, record } = applyEdit(text, edit, 'c.toml');
+    assert.equal(
+      out,
+      text.replace('imports = []', `imports = ["${IMPORT}"]`).replace("level = 'info'", "level = 'debug'"),
+    );
+    assert.equal(revertEdit(out, edit, record, 'c.toml'), text);
+  });
+
+  it('refuses a version or imports containerd would refuse, naming the file and key', () => {
+    for (const [text, key] of [
+      ['version = "three"\n', 'version'],
+      ['version = 0\n', 'version'],
+      ['version = 2.5\n', 'version'],
+      ['imports = [1, 2]\n', 'imports'],
+      ['imports = "/etc/containerd/conf.d/*.toml"\n', 'imports'],
+      [`imports = ["${'x'.repeat(100_000)}", 2]\n`, 'imports'],
+    ] as const) {
+      for (const run of [
+        () => applyEdit(text, kataEdit, 'c.toml'),
+        () => revertEdit(text, kataEdit, undefined, 'c.toml'),
+      ]) {
+        assert.throws(run, (e: unknown) => {
+          assert.ok(e instanceof UsageError, String(e));
+          assert.equal(e.exitCode, 2);
+          assert.equal(e.input, `c.toml: ${key}`);
+          assert.ok(e.message.startsWith(`c.toml: ${key} = `), e.message);
+          assert.ok(e.message.length < 500, `${e.message.length} characters`);
+          return true;
+        });
+      }
+    }
+    for (const version of ['1', '2', '3', '4', '0x3']) {
+      assert.doesNotThrow(() => applyEdit(`version = ${version}\n`, kataEdit, 'c.toml'), version);
+    }
+  });
+
+  it('without a record, leaves an imports list that holds no entry of its own (a node never installed)', () => {
+    const text = 'version = 3\nimports = []\n\n[grpc]\t \n';
+    assert.equal(revertEdit(text, kataEdit, undefined, 'c.toml'), text);
   });
 
   it('without a record, removes tables and entries but keeps values', () => {
@@ -169,6 +215,47 @@ describe('property: user configs survive install + cleanup', () => {
         }
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+/** The same configs with tabs and trailing blanks on lines kata-deploy has no business with. */
+const messyConfig = fc
+  .tuple(userConfig, fc.array(fc.constantFrom('', ' ', '\t', '  \t'), { minLength: 64, maxLength: 64 }))
+  .map(([text, blanks]) =>
+    text
+      .split('\n')
+      .map((line, i) => (line === '' || line.startsWith('imports') ? line : `${line}${blanks[i % 64]}`))
+      .join('\n'),
+  );
+
+describe('property: two installs edit one file and are undone in either order', () => {
+  const editOf = (entry: string): ConfigEdit => ({
+    tables: [],
+    values: [],
+    arrayEntries: [{ path: ['imports'], entry }],
+  });
+  it('gives back the bytes whenever the file had an imports list', () => {
+    fc.assert(
+      fc.property(messyConfig, fc.boolean(), (text, aFirst) => {
+        if (!/^imports = /m.test(text)) return;
+        const a = editOf(IMPORT);
+        const b = editOf('/opt/kata-coco/containerd/config.d/kata-deploy.toml');
+        const withA = applyEdit(text, a, 'c.toml');
+        const withB = applyEdit(withA.text, b, 'c.toml');
+        const [first, second] = aFirst
+          ? ([
+              [a, withA.record],
+              [b, withB.record],
+            ] as const)
+          : ([
+              [b, withB.record],
+              [a, withA.record],
+            ] as const);
+        const one = revertEdit(withB.text, first[0], first[1], 'c.toml');
+        assert.equal(revertEdit(one, second[0], second[1], 'c.toml'), text);
+      }),
+      { numRuns: 300, seed: 2101 },
     );
   });
 });

@@ -9,7 +9,9 @@
  */
 import { patch } from '@decimalturn/toml-patch';
 import { z } from 'zod';
-import { mergeUserChanges } from './merge.js';
+import { appendEntryText, removeEntryText } from './array-text.js';
+import { keepOriginalLayout, mergeUserChanges } from './merge.js';
+import { checkRootKeys } from './version.js';
 import { HostError } from '../../errors/index.js';
 import {
   clone,
@@ -55,6 +57,7 @@ export interface AppliedEdit {
 
 export function applyEdit(text: string, edit: ConfigEdit, file: string): AppliedEdit {
   const doc = parseToml(text, file);
+  checkRootKeys(doc, file);
   const record: EditRecord = { createdTables: [], replaced: [], addedEntries: [] };
   const noteMissingParents = (path: TomlPath) => {
     for (let i = 1; i < path.length; i++) {
@@ -93,7 +96,9 @@ export function applyEdit(text: string, edit: ConfigEdit, file: string): Applied
     record.addedEntries.push({ path: [...path], entry, createdArray: before === undefined });
     setAt(inPlace, path, [...(before ?? []), entry], file);
   }
-  let out = tomlEqual(inPlace, doc) ? text : patchChecked(text, inPlace, file);
+  const added = record.addedEntries.filter((a) => !a.createdArray);
+  const base = arrayEntriesAsText(text, doc, added, 'add');
+  let out = tomlEqual(inPlace, base.doc) ? base.text : patchChecked(base.text, inPlace, file);
   if (text === '' && out !== '' && !out.endsWith('\n')) out += '\n'; // a file kata-deploy creates ends in a newline
 
   // Whole tables: appended as sections when they are new, patched in place otherwise.
@@ -130,6 +135,7 @@ export function revertEdit(
   file: string,
 ): string {
   const doc = parseToml(text, file);
+  checkRootKeys(doc, file);
   const updated = clone(doc);
   const previousOf = (path: TomlPath): TomlValue | undefined => {
     const found = record?.replaced.find((r) => tomlEqual(r.path, path));
@@ -150,7 +156,7 @@ export function revertEdit(
   }
   for (const { path, entry } of edit.arrayEntries) {
     const current = getAt(updated, path);
-    if (!Array.isArray(current)) continue;
+    if (!Array.isArray(current) || !current.includes(entry)) continue; // nothing of ours to take out
     const added = record?.addedEntries.find((a) => tomlEqual(a.path, path) && a.entry === entry);
     if (record !== undefined && added === undefined) continue; // it was there before kata-deploy
     const rest = current.filter((e) => e !== entry);
@@ -162,7 +168,45 @@ export function revertEdit(
     const node = getAt(updated, path);
     if (isTable(node) && Object.keys(node).length === 0) deleteAt(updated, path);
   }
-  return tomlEqual(updated, doc) ? text : patchChecked(text, updated, file);
+  if (tomlEqual(updated, doc)) return text;
+  const kept = edit.arrayEntries.filter((a) => Array.isArray(getAt(updated, a.path)));
+  const base = arrayEntriesAsText(text, doc, kept, 'remove');
+  return tomlEqual(updated, base.doc) ? base.text : patchChecked(base.text, updated, file);
+}
+
+/**
+ * Adds or removes array entries as text (see array-text.ts), each checked by parsing the result; an entry that
+ * cannot be done that way is left to the patcher. Returns the text and what it means.
+ */
+function arrayEntriesAsText(
+  text: string,
+  doc: TomlTable,
+  entries: readonly { readonly path: TomlPath; readonly entry: string }[],
+  change: 'add' | 'remove',
+): { text: string; doc: TomlTable } {
+  let current = { text, doc };
+  for (const { path, entry } of entries) {
+    const array = getAt(current.doc, path);
+    if (path.length !== 1 || !Array.isArray(array)) continue;
+    const key = path[0]!;
+    let next: string | undefined = current.text;
+    let expected: TomlValue[] = array;
+    if (change === 'add') {
+      if (array.includes(entry)) continue;
+      next = appendEntryText(next, key, entry);
+      expected = [...array, entry];
+    } else {
+      for (let at = expected.indexOf(entry); at !== -1 && next !== undefined; at = expected.indexOf(entry)) {
+        next = removeEntryText(next, key, at);
+        expected = expected.filter((_, i) => i !== at);
+      }
+    }
+    if (next === undefined || next === current.text) continue;
+    const meant = clone(current.doc);
+    meant[key] = expected;
+    if (sameMeaning(next, meant)) current = { text: next, doc: meant };
+  }
+  return current;
 }
 
 function snippet(value: TomlValue): string {
@@ -177,6 +221,10 @@ function sameMeaning(text: string, expected: TomlTable): boolean {
   }
 }
 
+/**
+ * `text` changed to mean `updated`, every line the change does not need kept byte for byte: the patcher's
+ * output with the lines it only re-indented or trimmed given back as they were.
+ */
 function patchChecked(text: string, updated: TomlTable, file: string): string {
   const out = patch(text, updated, PATCH_FORMAT);
   if (!sameMeaning(out, updated)) {
@@ -185,7 +233,8 @@ function patchChecked(text: string, updated: TomlTable, file: string): string {
       hint: 'simplify the layout around the kata tables (e.g. inline tables) and run kata-deploy again',
     });
   }
-  return out;
+  const kept = keepOriginalLayout(text, out);
+  return kept !== undefined && sameMeaning(kept, updated) ? kept : out;
 }
 
 /**

@@ -65,7 +65,7 @@ function conflict(x: Hunk, y: Hunk): boolean {
   );
 }
 
-function split(text: string): string[] {
+export function split(text: string): string[] {
   return text.split(/(?<=\n)/);
 }
 
@@ -97,4 +97,37 @@ export function mergeUserChanges(original: string, written: string, current: str
   }
   out.push(...base.slice(at));
   return out.join('');
+}
+
+/** A line as far as layout goes: runs of blanks are one space, none at either end (the newline dropped). */
+const layoutKey = (line: string): string => line.replace(/\s+/g, ' ').trim();
+
+/**
+ * `edited` with every line that differs from a line of `original` only in its blanks (indentation, trailing
+ * spaces, tabs) given back as `original` wrote it: a format-preserving patcher still re-indents and trims lines
+ * it did not need to touch. The caller checks that the result still means what `edited` means.
+ */
+export function keepOriginalLayout(original: string, edited: string): string | undefined {
+  const a = split(original);
+  const b = split(edited);
+  const hunks = diffLines(a.map(layoutKey), b.map(layoutKey));
+  if (hunks === undefined) return undefined;
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  for (const h of hunks) {
+    for (; i < h.start; i++, j++) out.push(sameEnding(a[i]!, b[j]!));
+    out.push(...b.slice(j, j + h.lines.length));
+    j += h.lines.length;
+    i = h.end;
+  }
+  for (; i < a.length; i++, j++) out.push(sameEnding(a[i]!, b[j]!));
+  return out.join('');
+}
+
+/** The original line, with the edited line's ending (a last line may have gained or lost its newline). */
+function sameEnding(original: string, edited: string): string {
+  const body = original.replace(/\r?\n$/, '');
+  const ending = /\r?\n$/.exec(edited)?.[0] ?? '';
+  return original.endsWith('\n') && ending !== '' ? original : `${body}${ending}`;
 }
