@@ -18,7 +18,7 @@ import { deriveNames, type Names } from '../names/index.js';
 import { distributionOf, type RuntimeName, type Settings } from '../settings/index.js';
 import { parseContainerdVersion, type ContainerdVersion } from '../containerd/config/version.js';
 import type { ArtifactFacts, TreeFact } from './artifacts/plan.js';
-import { containerdVersion } from './verify/grpc.js';
+import { ContainerdClient } from '../containerd/api/index.js';
 import type { Logger } from '../output/log.js';
 
 export interface Observed {
@@ -176,11 +176,14 @@ async function containerdVersionOf(
   }
   const socket = host.path(names.containerd.socket);
   if ((await host.lstat(names.containerd.socket))?.isSocket()) {
+    const client = ContainerdClient.open({ socket, timeoutMs: 3000 });
     try {
-      const parsed = parseContainerdVersion(await containerdVersion(socket, 3000));
+      const parsed = parseContainerdVersion((await client.version()).version);
       if (parsed) return { version: parsed, source: `the running containerd (${names.containerd.socket})` };
     } catch (error) {
       log.debug(`containerd at ${socket} did not answer Version: ${String(error)}`);
+    } finally {
+      client.close();
     }
   }
   if (binary !== undefined) {

@@ -123,6 +123,9 @@ export function planInstall(
     const restore = changes
       .filter((ch) => ch.content !== observed.files.get(ch.path))
       .map((ch) => ({ path: ch.path, content: observed.files.get(ch.path) }));
+    // Whether CRI serves is recorded before the first change, so the check after the restart can tell a
+    // restart that broke CRI from a node where CRI never served.
+    steps.unshift({ kind: 'probeCri' });
     steps.push({ kind: 'restartRuntime', unit: c.unit, restore });
   }
   steps.push(verify, ...active.flatMap((h) => h.planInstallReady?.(hookContext(hookBase, h)) ?? []));
