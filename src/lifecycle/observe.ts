@@ -17,6 +17,7 @@ import { walk } from '../host/fs.js';
 import { deriveNames, type Names } from '../names/index.js';
 import { distributionOf, type RuntimeName, type Settings } from '../settings/index.js';
 import { parseContainerdVersion, type ContainerdVersion } from '../containerd/config/version.js';
+import { readImportedConfigs } from '../containerd/config/imports.js';
 import type { ArtifactFacts, TreeFact } from './artifacts/plan.js';
 import { ContainerdClient } from '../containerd/api/index.js';
 import type { Logger } from '../output/log.js';
@@ -32,6 +33,8 @@ export interface Observed {
   readonly state: InstallState | undefined;
   /** Text of every configuration file involved, by node path; undefined = missing. */
   readonly files: ReadonlyMap<string, string | undefined>;
+  /** Every file containerd's main config imports (node path → text), in containerd's merge order. */
+  readonly importedConfigs: ReadonlyMap<string, string>;
   /** Permission bits of the files that exist. */
   readonly modes: ReadonlyMap<string, number>;
   readonly backups: ReadonlyMap<string, string | undefined>;
@@ -112,6 +115,11 @@ export async function observe(options: ObserveOptions): Promise<Observed> {
     const st = await host.lstat(path);
     if (st) modes.set(path, st.mode & 0o7777);
   }
+  const importedConfigs = await readImportedConfigs(c.configFile, files.get(c.configFile), {
+    read: (path) => host.readText(path),
+    list: async (dir) =>
+      (await host.walk(dir)).filter((e) => !e.rel.includes('/') && e.type !== 'dir').map((e) => e.rel),
+  });
   const backupPaths = new Set([c.backupFile, c.createdMarker]);
   for (const r of Object.values(state?.files ?? {})) if (r.backupFile) backupPaths.add(r.backupFile);
   const backups = new Map<string, string | undefined>();
@@ -136,6 +144,7 @@ export async function observe(options: ObserveOptions): Promise<Observed> {
     containerdBinary: binary,
     state,
     files,
+    importedConfigs,
     modes,
     backups,
     existingDirs,

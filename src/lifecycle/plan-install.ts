@@ -34,6 +34,7 @@ export function planInstall(
   const layout = chooseLayout(settings, names, {
     containerdVersion: observed.containerdVersion,
     mainConfig: observed.files.get(c.configFile),
+    importedConfigs: observed.importedConfigs,
   });
   const hookBase = { settings, names, observed, configVersion: layout.configVersion };
   const active = hooks.filter((h) => settings.setupSnapshotters.includes(h.name));

@@ -1,11 +1,13 @@
 /**
  * Where kata-deploy puts its containerd configuration on this node: the whole file (containerd 1.x), a drop-in
  * imported from the main file (2.x), a `conf.d` drop-in the main file already imports, or the drop-in
- * directory of k3s/rke2/k0s. Pure: decided from the runtime, the containerd version and the files' text.
+ * directory of k3s/rke2/k0s. Pure: decided from the runtime, the containerd version and the files' text. A layout
+ * that would break CRI on containerd 1.x is refused here (cri-tables.ts).
  */
 import { HostError, UsageError } from '../../errors/index.js';
 import type { Names } from '../../names/index.js';
 import type { Settings } from '../../settings/index.js';
+import { refuseCriBreakingLayout } from './cri-tables.js';
 import { parseToml } from './toml.js';
 import { configVersionOf, formatVersion, type ContainerdVersion } from './version.js';
 
@@ -26,9 +28,18 @@ export interface LayoutFacts {
   readonly containerdVersion: ContainerdVersion;
   /** Text of `names.containerd.configFile`, undefined when missing. */
   readonly mainConfig: string | undefined;
+  /** Every file the main config imports, in containerd's merge order (to refuse layouts that break CRI). */
+  readonly importedConfigs?: ReadonlyMap<string, string>;
 }
 
+/** Where kata-deploy's configuration goes; refused (exit 2) where writing it would break or miss CRI. */
 export function chooseLayout(settings: Settings, names: Names, facts: LayoutFacts): ConfigLayout {
+  const layout = pickLayout(settings, names, facts);
+  refuseCriBreakingLayout(layout, names, facts);
+  return layout;
+}
+
+function pickLayout(settings: Settings, names: Names, facts: LayoutFacts): ConfigLayout {
   const c = names.containerd;
   const v = facts.containerdVersion;
   const dropInCapable = v.major >= 2 || c.runtime.startsWith('k0s');
