@@ -48,6 +48,7 @@ export function planInstall(
     files: observed.files,
     recorded: state?.files ?? {},
     backups: observed.backups,
+    stateFile: names.stateFile,
   });
 
   const records: Record<string, FileRecord> = {};
