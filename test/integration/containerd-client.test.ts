@@ -48,6 +48,7 @@ for (const version of ALL_VERSIONS) {
     after(async () => {
       client?.close();
       await bed?.teardown();
+      rmSync(dir, { recursive: true, force: true });
     });
 
     test('a 5-layer image imported into nydus: its chain listed and stat-ed with the right parents', async () => {
