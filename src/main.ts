@@ -47,5 +47,12 @@ function reportFailure(error: unknown, json: boolean): number {
   return ExitCode.internal;
 }
 
+// A reader that went away (`kata-deploy --help | head`) is not our failure: stop writing, keep the exit code.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit();
+    throw error;
+  });
+}
 const exitCode = await main(process.argv.slice(2));
 process.exitCode = exitCode;

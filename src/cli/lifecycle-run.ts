@@ -1,9 +1,10 @@
 /** The body of `install | cleanup | reset`, loaded only when one of them runs. */
-import { UsageError } from '../errors/index.js';
+import { ExitCode, UsageError } from '../errors/index.js';
 import { createHost } from '../host/index.js';
 import {
   describeOutcome,
   describeStep,
+  describeVerification,
   runLifecycle,
   type LifecycleAction,
   type RunResult,
@@ -32,6 +33,8 @@ export async function runLifecycleCommand(
   });
   const result = await runLifecycle(action, { settings, host, log: g.log });
   emitResult(g.json, result, renderResult);
+  // Everything was applied, but the handler check could not reach a verdict: the command's negative verdict.
+  if (result.verification?.verdict === 'unknown') process.exitCode = ExitCode.negative;
 }
 
 function renderResult(r: RunResult): string {
@@ -40,5 +43,6 @@ function renderResult(r: RunResult): string {
   const steps = r.steps.map((s, i) => `  ${String(i + 1).padStart(3)}. ${describeStep(s)}`).join('\n');
   if (r.dryRun) return `${head}\nplan (${r.steps.length} steps, nothing changed):\n${steps}`;
   const data = (r.snapshotters ?? []).map((o) => `  ${describeOutcome(o)}`);
-  return `${head}\napplied ${r.applied} steps:\n${steps}${data.length > 0 ? `\nsnapshotter data:\n${data.join('\n')}` : ''}`;
+  const check = r.verification === undefined ? '' : `\n${describeVerification(r.verification)}`;
+  return `${head}\napplied ${r.applied} steps:\n${steps}${data.length > 0 ? `\nsnapshotter data:\n${data.join('\n')}` : ''}${check}`;
 }

@@ -4,7 +4,7 @@ import { ExitCode } from '../errors/index.js';
 import { emitResult } from '../output/emit.js';
 import { terminalProgress, noProgress } from '../output/progress.js';
 import { DEFAULT_CONTAINERD_SOCKET } from './containerd.js';
-import { globalOptions, parseDuration, parsePositiveInt } from './context.js';
+import { durationHelp, globalOptions, parseDuration, parsePositiveInt } from './context.js';
 import { registerDoctorCommands } from './snapshots-doctor.js';
 
 export interface ConnectionFlags {
@@ -19,7 +19,12 @@ export interface ConnectionFlags {
 export function addConnectionFlags(command: Command): Command {
   return command
     .option('--containerd-socket <path>', "containerd's gRPC socket", DEFAULT_CONTAINERD_SOCKET)
-    .option('--timeout <duration>', 'deadline of each API call', parseDuration('--timeout'), 5000)
+    .option(
+      '--timeout <duration>',
+      `deadline of each API call (${durationHelp()})`,
+      parseDuration('--timeout'),
+      5000,
+    )
     .option(
       '--meta-db <path>',
       "containerd's meta.db (default: the path containerd reports, else containerd's root from --containerd-config and containerd's unit, under --host-root)",
@@ -76,7 +81,7 @@ export function registerSnapshotsCommands(program: Command): void {
       .option('--concurrency <n>', 'removals in flight at once', parsePositiveInt('--concurrency'), 8)
       .option(
         '--deadline <duration>',
-        'the whole run stops starting new rounds after this long (the verdict then says so)',
+        `the whole run stops starting new rounds after this long, and the verdict says so (${durationHelp()})`,
         parseDuration('--deadline'),
         600_000,
       ),

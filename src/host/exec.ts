@@ -13,6 +13,8 @@ export interface ExecOptions {
   readonly timeoutMs: number;
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
+  /** Written to the program's stdin, which is then closed (without it, closed at once). */
+  readonly input?: string;
 }
 
 const MAX_OUTPUT = 8 * 1024 * 1024;
@@ -22,8 +24,11 @@ export function exec(command: string, args: readonly string[], options: ExecOpti
     const child = spawn(command, args, {
       env: options.env,
       cwd: options.cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    // A program that exits without reading all of its input closes the pipe: that is its answer, not an error.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let size = 0;

@@ -8,6 +8,7 @@ import { formatInstallState, type Host } from '../host/index.js';
 import type { Names } from '../names/index.js';
 import type { Logger } from '../output/log.js';
 import { describeStep, type Step } from './steps.js';
+import type { RestartVerification } from './verify/verdict.js';
 import type { Verifier } from './verify/verifier.js';
 import type { SnapshotterOutcome } from './snapshotters/outcome.js';
 import { createSnapshotterOps, type SnapshotterOps } from './snapshotters/ops.js';
@@ -28,6 +29,8 @@ export interface ApplyContext {
    * `cleanSnapshotterRecords` left here, so a wipe never acts on anything but this run's own check.
    */
   readonly outcomes: Map<string, SnapshotterOutcome>;
+  /** Filled by the executor: every handler check's verdict and the evidence it rests on, in order. */
+  readonly verifications: RestartVerification[];
 }
 
 export async function applySteps(steps: readonly Step[], ctx: ApplyContext): Promise<number> {
@@ -42,7 +45,10 @@ export async function applySteps(steps: readonly Step[], ctx: ApplyContext): Pro
         `step ${i + 1} of ${steps.length} (${describeStep(step)}) failed: ${reason}`,
         {
           input: error instanceof KataDeployError ? error.input : undefined,
-          hint: `${error instanceof KataDeployError && error.hint ? `${error.hint}; ` : ''}running \`kata-deploy ${ctx.command}\` again continues from here`,
+          hint:
+            error instanceof PartialApplyError
+              ? error.hint
+              : `${error instanceof KataDeployError && error.hint ? `${error.hint}; ` : ''}running \`kata-deploy ${ctx.command}\` again continues from here`,
           cause: error,
         },
       );
@@ -86,11 +92,14 @@ async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
     case 'removeDirIfEmpty':
       await host.removeDirIfEmpty(step.path);
       return;
+    case 'probeCri':
+      await ctx.verifier.recordCriBefore();
+      return;
     case 'restartRuntime':
       await ctx.verifier.restart(step.unit, step.restore);
       return;
     case 'verifyHandlers':
-      await ctx.verifier.verify(step.handlers, step.expect);
+      ctx.verifications.push(await ctx.verifier.verify(step.handlers, step.expect));
       return;
     case 'service':
       if (step.ifActive && !(await host.services.isActive(step.unit))) return;

@@ -7,3 +7,4 @@ export { observe, detectRuntime, type Observed } from './observe.js';
 export { planInstall } from './plan-install.js';
 export { planCleanup, planReset } from './plan-cleanup.js';
 export { createVerifier, type Verifier } from './verify/verifier.js';
+export { describeVerification, type RestartVerification } from './verify/verdict.js';

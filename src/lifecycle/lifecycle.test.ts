@@ -14,6 +14,7 @@ import { planInstall } from './plan-install.js';
 import { planCleanup } from './plan-cleanup.js';
 import { applySteps } from './apply.js';
 import type { Verifier } from './verify/verifier.js';
+import { judgeRestart } from './verify/verdict.js';
 
 /** KATA_DEPLOY_TEST_EVERY_STEP=1: crash after every single step, not one per run of similar steps. */
 const EVERY_STEP = process.env['KATA_DEPLOY_TEST_EVERY_STEP'] === '1';
@@ -31,8 +32,19 @@ let root: string;
 let calls: string[];
 
 const fakeVerifier = (): Verifier => ({
+  recordCriBefore: async () => ({ state: 'serves', handlers: [] }),
   restart: async (unit) => void calls.push(`restart ${unit}`),
-  verify: async (handlers, expect) => void calls.push(`verify ${expect} ${handlers.join(',')}`),
+  verify: async (handlers, expect) => {
+    calls.push(`verify ${expect} ${handlers.join(',')}`);
+    return judgeRestart({
+      expect,
+      handlers,
+      criBefore: undefined,
+      containerd: { state: 'answers', version: '1.7.24' },
+      cri: { state: 'serves', handlers: expect === 'present' ? handlers : [] },
+      dump: { state: 'not-applicable', reason: 'no containerd here' },
+    });
+  },
 });
 const services: ServiceManager = {
   kind: 'process',
@@ -275,6 +287,7 @@ async function crashAfter(settings: ReturnType<typeof setup>['settings'], host: 
     verifier: fakeVerifier(),
     command: 'install',
     outcomes: new Map(),
+    verifications: [],
   });
 }
 
@@ -292,6 +305,7 @@ describe('cleanup without a state file', () => {
       verifier: fakeVerifier(),
       command: 'cleanup',
       outcomes: new Map(),
+      verifications: [],
     });
     const config = await readFile(join(root, 'etc/containerd/config.toml'), 'utf8');
     assert.equal(config, USER_CONFIG);

@@ -3,6 +3,8 @@
  * and cleaned up in every order: the node must come back byte for byte, the operator's layout in lines
  * kata-deploy does not own (tabs, trailing blanks) included, and no directory either install created may stay.
  */
+import type { Verifier } from './verify/verifier.js';
+import { judgeRestart } from './verify/verdict.js';
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -133,7 +135,19 @@ async function run(op: Op, env: Record<string, string> = {}): Promise<void> {
     settings,
     host: createHost({ root, serviceManager: services }),
     log: silentLogger,
-    verifier: () => ({ restart: async () => {}, verify: async () => {} }),
+    verifier: (): Verifier => ({
+      recordCriBefore: async () => ({ state: 'serves', handlers: [] }),
+      restart: async () => {},
+      verify: async (handlers, expect) =>
+        judgeRestart({
+          expect,
+          handlers,
+          criBefore: undefined,
+          containerd: { state: 'answers', version: '2.1.9' },
+          cri: { state: 'serves', handlers: expect === 'present' ? handlers : [] },
+          dump: { state: 'not-applicable', reason: 'no containerd here' },
+        }),
+    }),
   });
 }
 

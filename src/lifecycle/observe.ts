@@ -17,8 +17,9 @@ import { walk } from '../host/fs.js';
 import { deriveNames, type Names } from '../names/index.js';
 import { distributionOf, type RuntimeName, type Settings } from '../settings/index.js';
 import { parseContainerdVersion, type ContainerdVersion } from '../containerd/config/version.js';
+import { readImportedConfigs } from '../containerd/config/imports.js';
 import type { ArtifactFacts, TreeFact } from './artifacts/plan.js';
-import { containerdVersion } from './verify/grpc.js';
+import { ContainerdClient } from '../containerd/api/index.js';
 import type { Logger } from '../output/log.js';
 
 export interface Observed {
@@ -34,6 +35,8 @@ export interface Observed {
   readonly siblingStates?: readonly InstallState[];
   /** Text of every configuration file involved, by node path; undefined = missing. */
   readonly files: ReadonlyMap<string, string | undefined>;
+  /** Every file containerd's main config imports (node path → text), in containerd's merge order. */
+  readonly importedConfigs: ReadonlyMap<string, string>;
   /** Permission bits of the files that exist. */
   readonly modes: ReadonlyMap<string, number>;
   readonly backups: ReadonlyMap<string, string | undefined>;
@@ -115,6 +118,11 @@ export async function observe(options: ObserveOptions): Promise<Observed> {
     const st = await host.lstat(path);
     if (st) modes.set(path, st.mode & 0o7777);
   }
+  const importedConfigs = await readImportedConfigs(c.configFile, files.get(c.configFile), {
+    read: (path) => host.readText(path),
+    list: async (dir) =>
+      (await host.walk(dir)).filter((e) => !e.rel.includes('/') && e.type !== 'dir').map((e) => e.rel),
+  });
   const backupPaths = new Set([c.backupFile, c.createdMarker]);
   for (const r of Object.values(state?.files ?? {})) if (r.backupFile) backupPaths.add(r.backupFile);
   const backups = new Map<string, string | undefined>();
@@ -140,6 +148,7 @@ export async function observe(options: ObserveOptions): Promise<Observed> {
     state,
     siblingStates,
     files,
+    importedConfigs,
     modes,
     backups,
     existingDirs,
@@ -197,11 +206,14 @@ async function containerdVersionOf(
   }
   const socket = host.path(names.containerd.socket);
   if ((await host.lstat(names.containerd.socket))?.isSocket()) {
+    const client = ContainerdClient.open({ socket, timeoutMs: 3000 });
     try {
-      const parsed = parseContainerdVersion(await containerdVersion(socket, 3000));
+      const parsed = parseContainerdVersion((await client.version()).version);
       if (parsed) return { version: parsed, source: `the running containerd (${names.containerd.socket})` };
     } catch (error) {
       log.debug(`containerd at ${socket} did not answer Version: ${String(error)}`);
+    } finally {
+      client.close();
     }
   }
   if (binary !== undefined) {

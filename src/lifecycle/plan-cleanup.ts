@@ -45,7 +45,12 @@ export function planCleanup(
     ...(c.distroDropIns ? [c.distroDropIns.v3, c.distroDropIns.v2] : []),
   ];
   const changes = planConfigCleanup(
-    { files: observed.files, recorded: state?.files ?? {}, backups: observed.backups },
+    {
+      files: observed.files,
+      recorded: state?.files ?? {},
+      backups: observed.backups,
+      stateFile: names.stateFile,
+    },
     { dropIns, mainFile: c.configFile, edit: fallbackEdit },
   );
 

@@ -34,6 +34,7 @@ export function planInstall(
   const layout = chooseLayout(settings, names, {
     containerdVersion: observed.containerdVersion,
     mainConfig: observed.files.get(c.configFile),
+    importedConfigs: observed.importedConfigs,
   });
   const hookBase = { settings, names, observed, configVersion: layout.configVersion };
   const active = hooks.filter((h) => settings.setupSnapshotters.includes(h.name));
@@ -47,6 +48,7 @@ export function planInstall(
     files: observed.files,
     recorded: state?.files ?? {},
     backups: observed.backups,
+    stateFile: names.stateFile,
   });
 
   const records: Record<string, FileRecord> = {};
@@ -129,6 +131,9 @@ export function planInstall(
     const restore = changes
       .filter((ch) => ch.content !== observed.files.get(ch.path))
       .map((ch) => ({ path: ch.path, content: observed.files.get(ch.path) }));
+    // Whether CRI serves is recorded before the first change, so the check after the restart can tell a
+    // restart that broke CRI from a node where CRI never served.
+    steps.unshift({ kind: 'probeCri' });
     steps.push({ kind: 'restartRuntime', unit: c.unit, restore });
   }
   steps.push(verify, ...active.flatMap((h) => h.planInstallReady?.(hookContext(hookBase, h)) ?? []));

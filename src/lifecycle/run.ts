@@ -16,6 +16,7 @@ import { observe, type Observed } from './observe.js';
 import { planCleanup, planReset } from './plan-cleanup.js';
 import { planInstall } from './plan-install.js';
 import type { Step } from './steps.js';
+import type { RestartVerification } from './verify/verdict.js';
 import { createVerifier, type Verifier } from './verify/verifier.js';
 
 export type LifecycleAction = 'install' | 'cleanup' | 'reset';
@@ -45,6 +46,11 @@ export interface RunResult {
   readonly skipped?: string;
   /** What happened to each snapshotter's data dir (only when a snapshotter's data was considered). */
   readonly snapshotters?: readonly SnapshotterOutcome[];
+  /**
+   * The handler check's verdict and the evidence it rests on (when the plan had one). An `unknown` verdict
+   * ends the command with exit 1.
+   */
+  readonly verification?: RestartVerification;
 }
 
 export async function runLifecycle(action: LifecycleAction, options: RunOptions): Promise<RunResult> {
@@ -112,6 +118,7 @@ export async function runLifecycle(action: LifecycleAction, options: RunOptions)
         timeoutMs: settings.restartTimeoutMs,
       });
     const outcomes = new Map<string, SnapshotterOutcome>();
+    const verifications: RestartVerification[] = [];
     const applied = await applySteps(steps, {
       host,
       names: observed.names,
@@ -121,10 +128,17 @@ export async function runLifecycle(action: LifecycleAction, options: RunOptions)
       command: action,
       snapshotterOps: options.snapshotterOps,
       outcomes,
+      verifications,
     });
     const snapshotters = [...outcomes.values()];
     for (const o of snapshotters) if (o.decision === 'kept') log.warn(describeOutcome(o));
-    return { ...result, applied, ...(snapshotters.length > 0 ? { snapshotters } : {}) };
+    const verification = verifications.at(-1);
+    return {
+      ...result,
+      applied,
+      ...(snapshotters.length > 0 ? { snapshotters } : {}),
+      ...(verification === undefined ? {} : { verification }),
+    };
   } finally {
     await lock?.release();
   }

@@ -24,6 +24,11 @@ export type Step =
   | { readonly kind: 'removeTree'; readonly path: string; readonly reason: string }
   | { readonly kind: 'removeDirIfEmpty'; readonly path: string }
   /**
+   * Records whether containerd's CRI plugin serves on its socket, before anything changes: the check after the
+   * restart compares with it (a CRI that served before and does not after is a failed restart).
+   */
+  | { readonly kind: 'probeCri' }
+  /**
    * Restarts the container runtime and waits until it answers. If it does not come back, `restore` (the files'
    * contents before this run; undefined = absent) is written back and the runtime restarted once more.
    */
@@ -32,7 +37,11 @@ export type Step =
       readonly unit: string | undefined;
       readonly restore: readonly { readonly path: string; readonly content: string | undefined }[];
     }
-  /** Confirms containerd's configuration and, where CRI runs, its runtime status list (or no longer list) them. */
+  /**
+   * The restart's verdict: containerd answers, its CRI plugin's runtime status and the effective configuration
+   * (`config dump`, where it can be run) list (or no longer list) the handlers. A failed install restart is
+   * undone here; a verdict that cannot be reached (CRI not serving) is reported, not guessed.
+   */
   | {
       readonly kind: 'verifyHandlers';
       readonly handlers: readonly string[];
@@ -89,6 +98,8 @@ export function describeStep(step: Step): string {
       return `remove ${step.path} and everything in it: ${step.reason}`;
     case 'removeDirIfEmpty':
       return `remove directory ${step.path} if empty`;
+    case 'probeCri':
+      return "record whether containerd's CRI plugin serves (the check after the restart compares with it)";
     case 'restartRuntime':
       return step.unit === undefined
         ? 'wait for containerd to pick up the configuration (the runtime reloads it itself)'

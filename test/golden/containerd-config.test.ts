@@ -54,7 +54,8 @@ const CASES: readonly Case[] = [
     env: { MULTI_INSTALL_SUFFIX: 'coco', SNAPSHOTTER_HANDLER_MAPPING_X86_64: 'qemu-runtime-rs:nydus' },
   },
   { name: 'k3s-v3', runtime: 'k3s', containerd: '2.1.5' },
-  { name: 'rke2-v2', runtime: 'rke2-agent', containerd: '1.7.27' },
+  // containerd 2.x: on 1.x this drop-in would replace the rendered CRI table, and install refuses (cri-tables.ts).
+  { name: 'rke2-v2', runtime: 'rke2-agent', containerd: '2.0.4' },
   { name: 'k0s-2.1', runtime: 'k0s-worker', containerd: '2.1.4' },
   { name: 'microk8s-1.7', runtime: 'microk8s', containerd: '1.7.27' },
   { name: 'microk8s-2.1', runtime: 'microk8s', containerd: '2.1.3' },

@@ -5,7 +5,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +15,7 @@ import {
   InvalidArgumentError,
   NotFoundError,
   UnavailableError,
+  UnimplementedError,
   type ContainerdError,
 } from '../../src/containerd/api/index.js';
 import type { ContainerdInfo } from '../../src/containerd/info.js';
@@ -46,6 +48,7 @@ for (const version of ALL_VERSIONS) {
     after(async () => {
       client?.close();
       await bed?.teardown();
+      rmSync(dir, { recursive: true, force: true });
     });
 
     test('a 5-layer image imported into nydus: its chain listed and stat-ed with the right parents', async () => {
@@ -124,6 +127,12 @@ for (const version of ALL_VERSIONS) {
       assert.equal(ns?.snapshots['nydus'], 5 + 2);
     });
 
+    test("CRI's status where the CRI plugin is disabled: UnimplementedError, within the deadline", async () => {
+      const started = Date.now();
+      await assert.rejects(client.cri.status({ timeoutMs: 3000 }), UnimplementedError);
+      assert.ok(Date.now() - started < 3000);
+    });
+
     test('a socket that does not exist, or is not containerd: one line naming it, exit 2', async () => {
       for (const socket of [join(dir, 'absent.sock'), `${bed.socket}.ttrpc`]) {
         const failure = await run(process.execPath, [
@@ -141,3 +150,47 @@ for (const version of ALL_VERSIONS) {
     });
   });
 }
+
+describe('kata-deploy containerd info against a gRPC server that answers every call OK with garbage', () => {
+  test('is not taken for containerd: one line naming the socket, exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kd-garbage-'));
+    const server = new grpc.Server();
+    const garbage = Buffer.from([0x4a, 0x03, 0x61, 0x62, 0x63]);
+    for (const path of [
+      '/containerd.services.version.v1.Version/Version',
+      '/containerd.services.introspection.v1.Introspection/Server',
+      '/containerd.services.introspection.v1.Introspection/Plugins',
+      '/containerd.services.namespaces.v1.Namespaces/List',
+    ]) {
+      server.register(
+        path,
+        (_call: unknown, callback: grpc.sendUnaryData<Buffer>) => callback(null, garbage),
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        'unary',
+      );
+    }
+    const socket = join(dir, 'garbage.sock');
+    await new Promise<void>((resolve, reject) =>
+      server.bindAsync(`unix://${socket}`, grpc.ServerCredentials.createInsecure(), (e) =>
+        e ? reject(e) : resolve(),
+      ),
+    );
+    try {
+      const failure = await run(process.execPath, [
+        CLI,
+        'containerd',
+        'info',
+        '--containerd-socket',
+        socket,
+      ]).catch((e: { code: number; stderr: string }) => e);
+      assert.equal('code' in failure ? failure.code : 0, 2);
+      const stderr = 'stderr' in failure ? failure.stderr : '';
+      assert.match(stderr, /something answers there, but not as containerd \(an empty version\)/);
+      assert.equal(stderr.trim().split('\n').length, 1, stderr);
+    } finally {
+      server.forceShutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

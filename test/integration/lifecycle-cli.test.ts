@@ -1,7 +1,7 @@
 /**
  * The built CLI refuses every invalid environment value before touching the node: exit 2, one line naming the
  * variable, the value and what is accepted, and the host root byte for byte as it was. `--dry-run` changes
- * nothing either.
+ * nothing either, and neither does a run that finds a corrupt install state.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -110,5 +110,69 @@ describe('kata-deploy install with an invalid environment', () => {
     );
     assert.match(r.stdout, /restart containerd\.service and wait until containerd answers/);
     assert.deepEqual(await tree(), before);
+  });
+});
+
+describe('kata-deploy with a corrupt recorded edit in the install state', () => {
+  it('cleanup and install stop with exit 2, name the state file and the record, and write nothing', async () => {
+    const node = await mkdtemp(join(tmpdir(), 'kd-cli-state-'));
+    try {
+      const config = 'version = 2\n\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kata-qemu]\n';
+      await mkdir(join(node, 'etc/containerd'), { recursive: true });
+      await mkdir(join(node, 'var/lib/kata-deploy'), { recursive: true });
+      await writeFile(join(node, 'etc/containerd/config.toml'), config);
+      await writeFile(join(node, 'etc/containerd/config.toml.kata-deploy.bak'), 'version = 2\n');
+      const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+      const state = {
+        version: 1,
+        installDir: '/opt/kata',
+        handlers: ['kata-qemu'],
+        files: {
+          '/etc/containerd/config.toml': {
+            origin: 'existing',
+            originalSha256: sha('version = 2\n'),
+            backupFile: '/etc/containerd/config.toml.kata-deploy.bak',
+            writtenSha256: sha('something else'),
+            edit: { edit: { tables: 'not a list', values: [], arrayEntries: [] }, record: {} },
+          },
+        },
+        createdDirs: [],
+        phase: 'installed',
+      };
+      await writeFile(join(node, 'var/lib/kata-deploy/install.json'), JSON.stringify(state));
+      const before = (await tree(node)).filter((l) => !l.startsWith('run'));
+      for (const action of ['cleanup', 'install']) {
+        const r = await run(
+          [
+            action,
+            '--host-root',
+            node,
+            '--service-manager',
+            'process',
+            '--runtime',
+            'containerd',
+            '--json',
+            ...(action === 'install' ? ['--artifacts-dir', join(REPO, 'test/fixtures/payload')] : []),
+          ],
+          { NODE_NAME: 'n', SHIMS_X86_64: 'qemu', CONTAINER_RUNTIME_VERSION: 'containerd://1.7.24' },
+        );
+        assert.equal(r.code, 2, `${action}: ${r.stderr}`);
+        const error = (JSON.parse(r.stdout) as { error: { kind: string; message: string; input: string } })
+          .error;
+        assert.equal(error.kind, 'UsageError');
+        assert.equal(error.input, '/var/lib/kata-deploy/install.json');
+        assert.match(
+          error.message,
+          /the install state \/var\/lib\/kata-deploy\/install\.json is corrupt: its record of \/etc\/containerd\/config\.toml holds an edit kata-deploy cannot read \(edit\.edit\.tables: /,
+        );
+        assert.deepEqual(
+          (await tree(node)).filter((l) => !l.startsWith('run')),
+          before,
+          `${action} wrote nothing`,
+        );
+      }
+    } finally {
+      await rm(node, { recursive: true, force: true });
+    }
   });
 });

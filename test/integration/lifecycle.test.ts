@@ -14,11 +14,12 @@ import { fileURLToPath } from 'node:url';
 import { containerdBinaries, type ContainerdVersion, type RunResult } from '../bed/index.js';
 import { runCli } from '../support/cli.js';
 import { createHost, type Host } from '../../src/host/index.js';
-import { criStatus } from '../../src/lifecycle/verify/grpc.js';
+import { ContainerdClient, UnimplementedError, type CriStatus } from '../../src/containerd/api/index.js';
 import {
   containerdServiceSpec,
   nodeContainerdConfig as userConfig,
   waitContainerdAnswer as waitAnswer,
+  writeCriBreaker,
 } from '../support/node-root.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -47,7 +48,14 @@ after(async () => {
   for (const sb of sandboxes) await sb.dispose();
 });
 
-async function startSandbox(version: ContainerdVersion): Promise<Sandbox> {
+interface SandboxOptions {
+  /** containerd's CRI plugin fails to load once its config mentions kata-deploy (writeCriBreaker). */
+  readonly breakCri?: boolean;
+  /** The operator's containerd config, instead of nodeContainerdConfig's. */
+  readonly config?: (root: string) => string;
+}
+
+async function startSandbox(version: ContainerdVersion, options: SandboxOptions = {}): Promise<Sandbox> {
   const bins = containerdBinaries(version);
   const root = await mkdtemp('/tmp/kdl-');
   for (const d of [
@@ -59,10 +67,19 @@ async function startSandbox(version: ContainerdVersion): Promise<Sandbox> {
   ]) {
     await mkdir(join(root, d), { recursive: true });
   }
-  await writeFile(join(root, 'etc/containerd/config.toml'), userConfig(root, version));
+  await writeFile(
+    join(root, 'etc/containerd/config.toml'),
+    options.config?.(root) ?? userConfig(root, version),
+  );
+  if (options.breakCri) await writeCriBreaker(root);
   await writeFile(
     join(root, 'etc/kata-deploy/services', `${UNIT}.json`),
-    containerdServiceSpec({ root, bin: bins.containerd, shimDir: bins.shimDir }),
+    containerdServiceSpec({
+      root,
+      bin: bins.containerd,
+      shimDir: bins.shimDir,
+      breakCri: options.breakCri ?? false,
+    }),
   );
   const host = createHost({ root, serviceManager: 'process' });
   const socket = join(root, 'run/containerd/containerd.sock');
@@ -121,6 +138,19 @@ async function snapshot(root: string, rel = ''): Promise<Record<string, string>>
   return out;
 }
 
+/** CRI's runtime status on the sandbox's socket; undefined when the CRI plugin does not serve there. */
+async function criStatus(socket: string): Promise<CriStatus | undefined> {
+  const client = ContainerdClient.open({ socket, timeoutMs: 10_000 });
+  try {
+    return await client.cri.status();
+  } catch (error) {
+    if (error instanceof UnimplementedError) return undefined;
+    throw error;
+  } finally {
+    client.close();
+  }
+}
+
 function assertOk(r: CliResult, what: string): void {
   assert.equal(r.code, 0, `${what} failed (${r.code ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
 }
@@ -138,7 +168,7 @@ for (const version of ['1.6', '1.7', '2.1'] as const) {
 
       assertOk(await sb.cli('install'), 'install');
       assert.notEqual(await pidOf(sb), pid, 'containerd was restarted');
-      const status = await criStatus(sb.socket, 10_000);
+      const status = await criStatus(sb.socket);
       assert.ok(status, 'the CRI plugin serves');
       for (const h of HANDLERS)
         assert.ok(status.handlers.includes(h), `CRI status lists ${h}: ${status.handlers.join(',')}`);
@@ -152,7 +182,7 @@ for (const version of ['1.6', '1.7', '2.1'] as const) {
 
       assertOk(await sb.cli('cleanup'), 'cleanup');
       assert.deepEqual(await sb.snapshot(), before, 'config, drop-ins and install dir as before');
-      const gone = await criStatus(sb.socket, 10_000);
+      const gone = await criStatus(sb.socket);
       for (const h of HANDLERS) assert.ok(!gone?.handlers.includes(h), `${h} is no longer served`);
 
       const beforeReset = await pidOf(sb);
@@ -200,7 +230,7 @@ describe('containerd 2.1: killed after a step, install and cleanup converge', ()
       assertOk(await sb.cli('cleanup'), `cleanup of a partial install (step ${n})`);
       assert.deepEqual(await sb.snapshot(), before, `partial install up to step ${n} cleaned up`);
     }
-    const status = await criStatus(sb.socket, 10_000);
+    const status = await criStatus(sb.socket);
     assert.ok(status && !status.handlers.some((h) => h.startsWith('kata-')));
     await sb.dispose();
   });
@@ -220,7 +250,10 @@ describe('containerd 1.7: a restart that fails', () => {
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /did not come back with the new configuration/);
     assert.match(r.stderr, /refusing a kata config/);
-    assert.match(r.stderr, /previous configuration was restored and containerd restarted with it/);
+    assert.match(
+      r.stderr,
+      /restored \/etc\/containerd\/config\.toml to the content before this run, then restarted containerd\.service: containerd answers and its CRI plugin serves again/,
+    );
     assert.equal(await readFile(join(sb.root, 'etc/containerd/config.toml'), 'utf8'), original);
     await waitAnswer(sb.socket, 5000);
 
@@ -231,6 +264,89 @@ describe('containerd 1.7: a restart that fails', () => {
     assertOk(await sb.cli('cleanup'), 'cleanup after the failed install');
     assert.equal(await readFile(join(sb.root, 'etc/containerd/config.toml'), 'utf8'), original);
     assert.equal(await sb.host.lstat('/opt'), undefined);
+    await sb.dispose();
+  });
+});
+
+describe('containerd 2.1: the restart verdict rests on CRI', () => {
+  it('a configuration that makes the CRI plugin fail to load is restored; CRI serves again; exit 3', async () => {
+    const sb = await startSandbox('2.1', { breakCri: true });
+    const before = await sb.snapshot();
+    const original = await readFile(join(sb.root, 'etc/containerd/config.toml'), 'utf8');
+    assert.ok(await criStatus(sb.socket), 'CRI serves before the install');
+
+    const r = await sb.cli('install', {}, ['--json', '--restart-timeout', '20000']);
+    assert.equal(r.code, 3, `${r.stderr}\n${r.stdout}`);
+    const error = (JSON.parse(r.stdout) as { error: { kind: string; message: string; hint: string } }).error;
+    process.stdout.write(`# install's JSON error: ${JSON.stringify(error)}\n`);
+    assert.equal(error.kind, 'PartialApplyError');
+    assert.match(
+      error.message,
+      /containerd restarted with the new configuration, but the CRI plugin no longer serves after the restart/,
+    );
+    assert.match(
+      error.message,
+      /containerd says: io\.containerd\.cri\.v1\.runtime: .*no corresponding runtime configured/,
+    );
+    assert.match(
+      error.message,
+      /restored \/etc\/containerd\/config\.toml to the content before this run and removed \/opt\/kata\/containerd\/config\.d\/kata-deploy\.toml \(not there before this run\), then restarted containerd\.service: containerd answers and its CRI plugin serves again/,
+    );
+    assert.equal(await readFile(join(sb.root, 'etc/containerd/config.toml'), 'utf8'), original);
+    assert.equal(await sb.host.lstat('/opt/kata/containerd/config.d/kata-deploy.toml'), undefined);
+    const status = await criStatus(sb.socket);
+    assert.ok(status, 'CRI serves again after the rollback');
+    assert.ok(!status.handlers.some((h) => h.startsWith('kata-')), status.handlers.join(','));
+
+    assertOk(await sb.cli('cleanup'), 'cleanup after the rolled-back install');
+    assert.deepEqual(await sb.snapshot(), before);
+    await sb.dispose();
+  });
+
+  it('without CRI before the restart the verdict is unknown: no rollback, exit 1, the evidence in the result', async () => {
+    const withoutCri = (root: string) =>
+      userConfig(root, '2.1').replace(
+        'disabled_plugins = ["io.containerd.nri.v1.nri"]',
+        'disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime"]',
+      );
+    const sb = await startSandbox('2.1', { config: withoutCri });
+    const before = await sb.snapshot();
+    assert.equal(await criStatus(sb.socket), undefined, 'no CRI on this node');
+
+    const r = await sb.cli('install', {}, ['--json']);
+    assert.equal(r.code, 1, `${r.stderr}\n${r.stdout}`);
+    const result = JSON.parse(r.stdout) as {
+      verification: {
+        verdict: string;
+        rollback: boolean;
+        evidence: { kind: string; status: string }[];
+        missing: string[];
+      };
+    };
+    process.stdout.write(`# install's verification: ${JSON.stringify(result.verification)}\n`);
+    assert.equal(result.verification.verdict, 'unknown');
+    assert.equal(result.verification.rollback, false);
+    assert.deepEqual(
+      result.verification.evidence.map((e) => [e.kind, e.status]),
+      [
+        ['containerd-answers', 'seen'],
+        ['cri-handlers', 'not-seen'],
+        ['config-dump', 'seen'],
+      ],
+    );
+    assert.match(result.verification.missing.join('\n'), /did not before the restart either/);
+    assert.match(await readFile(join(sb.root, 'etc/containerd/config.toml'), 'utf8'), /kata-deploy\.toml/);
+
+    const text = await sb.cli('install');
+    assert.equal(text.code, 1);
+    assert.match(
+      text.stdout,
+      /check that containerd serves kata-qemu, kata-qemu-runtime-rs, kata-clh: UNKNOWN\n/,
+    );
+
+    // For cleanup a CRI plugin that does not serve at all is positive evidence of absence.
+    assertOk(await sb.cli('cleanup'), 'cleanup');
+    assert.deepEqual(await sb.snapshot(), before);
     await sb.dispose();
   });
 });

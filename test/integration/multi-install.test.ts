@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { containerdBinaries } from '../bed/index.js';
 import { REPO_ROOT, runCli } from '../support/cli.js';
 import { createHost } from '../../src/host/index.js';
-import { criStatus } from '../../src/lifecycle/verify/grpc.js';
+import { ContainerdClient } from '../../src/containerd/api/index.js';
 import { containerdServiceSpec, nodeContainerdConfig, waitContainerdAnswer } from '../support/node-root.js';
 
 const UNIT = 'containerd.service';
@@ -104,7 +104,12 @@ describe('containerd 2.1: an unsuffixed and a suffixed install', () => {
     ]) {
       await cli('install');
       await cli('install', 'coco');
-      const served = (await criStatus(socket, 10_000))?.handlers ?? [];
+      const client = ContainerdClient.open({ socket, timeoutMs: 10_000 });
+      const served = await client.cri.status().then(
+        (s) => s.handlers,
+        () => [] as string[],
+      );
+      client.close();
       for (const h of ['kata-qemu', 'kata-clh', 'kata-qemu-coco', 'kata-clh-coco']) {
         assert.ok(served.includes(h), `${h} served: ${served.join(', ')}`);
       }

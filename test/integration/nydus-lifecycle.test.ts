@@ -26,11 +26,11 @@ import {
   type Registry,
 } from '../bed/index.js';
 import { createHost, type Host } from '../../src/host/index.js';
-import { containerdVersion } from '../../src/lifecycle/verify/grpc.js';
 import { readMetaDb } from '../../src/containerd/metadb/index.js';
 import { diagnose } from '../../src/snapshots/doctor.js';
 import { readBackendInventory } from '../../src/snapshots/backend.js';
 import type { RunResult } from '../../src/lifecycle/index.js';
+import { waitContainerdAnswer } from '../support/node-root.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURE = join(REPO, 'test/fixtures/payload');
@@ -265,15 +265,7 @@ async function startSandbox(version: ContainerdVersion): Promise<Sandbox> {
     containerdSpec(root, bins.containerd, bins.shimDir),
   );
   await sb.host.services.start(UNIT);
-  for (let i = 0; ; i++) {
-    try {
-      await containerdVersion(sb.socket, 1000);
-      break;
-    } catch (error) {
-      if (i > 100) throw error;
-      await sleep(100);
-    }
-  }
+  await waitContainerdAnswer(sb.socket, 30_000);
   return sb;
 }
 

@@ -5,8 +5,10 @@
  * they read exactly the node paths kata-deploy writes into configuration files, while this process reaches the
  * same files under `--host-root`. containerd's own root, state and sockets are plain paths inside the root.
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ContainerdVersion } from '../bed/index.js';
-import { containerdVersion } from '../../src/lifecycle/verify/grpc.js';
+import { ContainerdClient } from '../../src/containerd/api/index.js';
 
 /** The containerd configuration the node's operator wrote before kata-deploy came. */
 export function nodeContainerdConfig(root: string, version: ContainerdVersion): string {
@@ -73,19 +75,25 @@ export function namespacedServiceSpec(s: NamespacedService): string {
 
 /**
  * containerd's spec. `refuse`: a containerd that exits when its config mentions kata (to test the restore
- * after a failed restart). `extraBinds`: more node directories to take from the root (the sandbox adds /run
- * and /var/lib, where the nydus snapshotter's socket and data dir live).
+ * after a failed restart). `breakCri`: a containerd whose CRI plugin fails to load once its config mentions
+ * kata-deploy's drop-in (see `writeCriBreaker`). `extraBinds`: more node directories to take from the root (the sandbox
+ * adds /run and /var/lib, where the nydus snapshotter's socket and data dir live).
  */
 export function containerdServiceSpec(opts: {
   root: string;
   bin: string;
   shimDir: string;
   refuse?: boolean;
+  breakCri?: boolean;
   extraBinds?: readonly string[];
 }): string {
-  const guard = opts.refuse
+  const refuse = opts.refuse
     ? 'if grep -q kata-qemu /etc/containerd/config.toml; then echo "refusing a kata config" >&2; exit 1; fi; '
     : '';
+  const breakCri = opts.breakCri
+    ? `if grep -q 'kata-deploy\\.toml' /etc/containerd/config.toml; then exec ${shellQuote(opts.bin)} --config ${CRI_BREAKER}; fi; `
+    : '';
+  const guard = refuse + breakCri;
   return namespacedServiceSpec({
     root: opts.root,
     binds: ['/opt', '/etc/containerd', ...(opts.extraBinds ?? [])],
@@ -96,16 +104,39 @@ export function containerdServiceSpec(opts: {
   });
 }
 
+const CRI_BREAKER = '/etc/containerd/cri-breaker.toml';
+
+/**
+ * A stand-in for a drop-in that makes the CRI plugin fail to load (containerd 2.x): `cri-breaker.toml` imports
+ * the node's config and then `breaks-cri.toml`, whose default runtime does not exist, so containerd answers on
+ * its socket while its CRI plugins fail with "no corresponding runtime configured". A spec made with
+ * `breakCri` starts containerd from it whenever the node's config imports kata-deploy's drop-in.
+ */
+export async function writeCriBreaker(root: string): Promise<void> {
+  await writeFile(
+    join(root, CRI_BREAKER),
+    `version = 3\nimports = ["/etc/containerd/config.toml", "/etc/containerd/breaks-cri.toml"]\n`,
+  );
+  await writeFile(
+    join(root, 'etc/containerd/breaks-cri.toml'),
+    'version = 3\n\n[plugins."io.containerd.cri.v1.runtime".containerd]\n  default_runtime_name = "no-such-runtime"\n',
+  );
+}
+
 /** Waits until containerd answers its Version call on the socket. */
 export async function waitContainerdAnswer(socket: string, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
+    // A fresh channel per attempt: a channel that failed to connect waits out its reconnect backoff.
+    const client = ContainerdClient.open({ socket, timeoutMs: 1000 });
     try {
-      await containerdVersion(socket, 1000);
+      await client.version();
       return;
     } catch (error) {
       if (Date.now() > deadline) throw error;
       await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      client.close();
     }
   }
 }

@@ -9,6 +9,8 @@ import {
   DeadlineExceededError,
   UnimplementedError,
 } from './errors.js';
+import { parseContainerdVersion } from '../config/version.js';
+import { CRI_RUNTIME_SERVICE } from './proto.js';
 import { Transport, type CallOptions } from './transport.js';
 import * as W from './wire.js';
 import type * as T from './types.js';
@@ -54,9 +56,21 @@ export class ContainerdClient {
     }
     const client = ContainerdClient.open(options);
     try {
-      await client.version({ timeoutMs: client.transport.timeouts.connect });
+      const answer = await client.version({ timeoutMs: client.transport.timeouts.connect });
+      if (parseContainerdVersion(answer.version) === undefined) {
+        client.close();
+        const got =
+          answer.version === ''
+            ? 'an empty version'
+            : `version ${JSON.stringify(answer.version.slice(0, 80))}`;
+        throw new ContainerdUnreachableError(
+          `cannot talk to containerd on ${socket}: something answers there, but not as containerd (${got})`,
+          { input: socket, hint },
+        );
+      }
       return client;
     } catch (error) {
+      if (error instanceof ContainerdUnreachableError) throw error;
       client.close();
       const reason =
         error instanceof UnimplementedError
@@ -82,6 +96,18 @@ export class ContainerdClient {
     const r = await this.transport.unary<Rec>('version.v1.Version', 'Version', {}, options);
     return { version: String(r['version'] ?? ''), revision: String(r['revision'] ?? '') };
   }
+
+  /**
+   * containerd's CRI plugin, on the same socket. A CRI plugin that is disabled or failed to load is not
+   * registered, so its calls fail with UnimplementedError.
+   */
+  readonly cri = {
+    /** Runtime status, verbose: the handlers the CRI plugin serves and its conditions. */
+    status: async (options: CallOptions = {}): Promise<T.CriStatus> => {
+      const r = await this.transport.unary<Rec>(CRI_RUNTIME_SERVICE, 'Status', { verbose: true }, options);
+      return W.criStatus(r);
+    },
+  };
 
   readonly introspection = {
     plugins: async (filters: string[] = []): Promise<T.Plugin[]> => {

@@ -1146,6 +1146,85 @@ export const DESCRIPTOR = {
           }
         }
       }
+    },
+    "runtime": {
+      "nested": {
+        "v1": {
+          "nested": {
+            "RuntimeService": {
+              "methods": {
+                "Status": {
+                  "requestType": "StatusRequest",
+                  "responseType": "StatusResponse"
+                }
+              }
+            },
+            "StatusRequest": {
+              "fields": {
+                "verbose": {
+                  "type": "bool",
+                  "id": 1
+                }
+              }
+            },
+            "RuntimeCondition": {
+              "fields": {
+                "type": {
+                  "type": "string",
+                  "id": 1
+                },
+                "status": {
+                  "type": "bool",
+                  "id": 2
+                },
+                "reason": {
+                  "type": "string",
+                  "id": 3
+                },
+                "message": {
+                  "type": "string",
+                  "id": 4
+                }
+              }
+            },
+            "RuntimeStatus": {
+              "fields": {
+                "conditions": {
+                  "rule": "repeated",
+                  "type": "RuntimeCondition",
+                  "id": 1
+                }
+              }
+            },
+            "RuntimeHandler": {
+              "fields": {
+                "name": {
+                  "type": "string",
+                  "id": 1
+                }
+              }
+            },
+            "StatusResponse": {
+              "fields": {
+                "status": {
+                  "type": "RuntimeStatus",
+                  "id": 1
+                },
+                "info": {
+                  "keyType": "string",
+                  "type": "string",
+                  "id": 2
+                },
+                "runtime_handlers": {
+                  "rule": "repeated",
+                  "type": "RuntimeHandler",
+                  "id": 3
+                }
+              }
+            }
+          }
+        }
+      }
     }
   }
 } as unknown as INamespace;

@@ -51,7 +51,7 @@ test(
   'our proto subset matches containerd 1.6.20 field numbers and types',
   { skip: !existsSync(UPSTREAM) && 'containerd Go sources not installed' },
   () => {
-    const ours = parseDir(PROTO_DIR, (p) => !p.endsWith('rpc.proto'));
+    const ours = parseDir(join(PROTO_DIR, 'containerd'), (p) => !p.endsWith('rpc.proto'));
     const upstream = parseDir(UPSTREAM, (p) => /\/(services|types)\//.test(p));
     let compared = 0;
     for (const [name, type] of ours) {
@@ -74,3 +74,42 @@ test(
     assert.ok(compared > 80, `only ${compared} fields compared`);
   },
 );
+
+/**
+ * Kubernetes' CRI API (k8s.io/cri-api, pkg/apis/runtime/v1/api.proto) is not on the machine: the fields we use,
+ * as upstream numbers them, are written down here. `[id, type, repeated | map]`.
+ */
+const CRI_UPSTREAM: Record<string, Record<string, [number, string, '' | 'repeated' | 'map']>> = {
+  'runtime.v1.StatusRequest': { verbose: [1, 'bool', ''] },
+  'runtime.v1.StatusResponse': {
+    status: [1, 'RuntimeStatus', ''],
+    info: [2, 'string', 'map'],
+    runtime_handlers: [3, 'RuntimeHandler', 'repeated'],
+  },
+  'runtime.v1.RuntimeStatus': { conditions: [1, 'RuntimeCondition', 'repeated'] },
+  'runtime.v1.RuntimeCondition': {
+    type: [1, 'string', ''],
+    status: [2, 'bool', ''],
+    reason: [3, 'string', ''],
+    message: [4, 'string', ''],
+  },
+  'runtime.v1.RuntimeHandler': { name: [1, 'string', ''] },
+};
+
+test('our CRI subset matches upstream cri-api field numbers and types, and has nothing else', () => {
+  const ours = parseDir(join(PROTO_DIR, 'cri'), () => true);
+  assert.deepEqual([...ours.keys()].sort(), Object.keys(CRI_UPSTREAM).sort());
+  for (const [name, type] of ours) {
+    const expected = CRI_UPSTREAM[name]!;
+    assert.deepEqual(
+      Object.fromEntries(
+        type.fieldsArray.map((f) => [
+          f.name,
+          [f.id, shortType(f.type), f.map ? 'map' : f.repeated ? 'repeated' : ''],
+        ]),
+      ),
+      expected,
+      name,
+    );
+  }
+});

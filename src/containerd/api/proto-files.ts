@@ -1,12 +1,15 @@
-/** The .proto files of our containerd API subset, relative to proto/. */
+/** The .proto files of our API subset, relative to proto/: containerd's services and CRI's RuntimeService. */
 export const PROTO_FILES = [
-  'version',
-  'introspection',
-  'namespaces',
-  'containers',
-  'tasks',
-  'snapshots',
-  'images',
-  'content',
-  'leases',
-].map((f) => `containerd/services/${f}.proto`);
+  ...[
+    'version',
+    'introspection',
+    'namespaces',
+    'containers',
+    'tasks',
+    'snapshots',
+    'images',
+    'content',
+    'leases',
+  ].map((f) => `containerd/services/${f}.proto`),
+  'cri/api.proto',
+];

@@ -1,10 +1,11 @@
 /**
- * The gRPC connection to containerd over its unix socket. Every call carries a deadline and, for namespaced
- * services, the `containerd-namespace` header; every error leaves here converted by `fromGrpcError`.
+ * The gRPC connection to containerd over its unix socket (containerd's services and, on the same socket, CRI's
+ * RuntimeService). Every call carries a deadline and, for namespaced services, the `containerd-namespace`
+ * header; every error leaves here converted by `fromGrpcError`.
  */
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
 import { fromGrpcError } from './errors.js';
-import { containerdMethod, type ServiceName } from './proto.js';
+import { rpcLabel, serviceMethod, type ServiceName } from './proto.js';
 
 /** Named timeouts, in one place. */
 export const DEFAULT_TIMEOUTS = {
@@ -66,7 +67,7 @@ export class Transport {
 
   /** What every call needs before it goes out: its codec, its name for errors, its deadline. */
   private begin(service: ServiceName, method: string, stream: boolean, options: CallOptions) {
-    const codec = containerdMethod(service, method);
+    const codec = serviceMethod(service, method);
     if (!codec) throw new Error(`no RPC ${service}/${method} in the proto subset`);
     if (codec.responseStream !== stream) {
       throw new Error(`RPC ${service}/${method} is ${stream ? 'not ' : ''}a server stream`);
@@ -75,7 +76,7 @@ export class Transport {
     this.calls++;
     return {
       codec,
-      rpc: `${service.split('.')[0]}.${method}`,
+      rpc: rpcLabel(service, method),
       deadline: new Date(Date.now() + timeoutMs),
       metadata: this.metadata(options.namespace),
     };

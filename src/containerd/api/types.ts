@@ -107,3 +107,21 @@ export interface VersionInfo {
   version: string;
   revision: string;
 }
+
+/** One condition of CRI's runtime status (`RuntimeReady`, `NetworkReady`). */
+export interface CriCondition {
+  type: string;
+  status: boolean;
+  reason: string;
+  message: string;
+}
+
+/** What containerd's CRI plugin reports in RuntimeService/Status. */
+export interface CriStatus {
+  /**
+   * The runtime handlers it serves, sorted: the `runtime_handlers` list and the runtimes of the loaded CRI
+   * configuration (`containerd.runtimes` in the verbose `config` info; containerd before 1.7 only has this).
+   */
+  handlers: string[];
+  conditions: CriCondition[];
+}

@@ -106,3 +106,32 @@ export function plugin(w: Record<string, unknown>): T.Plugin {
       err && (err.code || err.message) ? { code: err.code ?? 0, message: err.message ?? '' } : undefined,
   };
 }
+
+/**
+ * CRI's StatusResponse. The handler names come from `runtime_handlers` and from the `containerd.runtimes` keys of
+ * the verbose `config` info (JSON); an info blob that does not parse leaves the list alone.
+ */
+export function criStatus(w: Record<string, unknown>): T.CriStatus {
+  const status = (w['status'] as { conditions?: Record<string, unknown>[] } | null) ?? {};
+  const info = (w['info'] as Record<string, string> | null) ?? {};
+  const listed = (w['runtime_handlers'] as { name?: string }[] | null) ?? [];
+  const names = new Set(listed.map((h) => String(h.name ?? '')).filter((n) => n !== ''));
+  const config = info['config'];
+  if (config !== undefined) {
+    try {
+      const parsed = JSON.parse(config) as { containerd?: { runtimes?: Record<string, unknown> } } | null;
+      for (const name of Object.keys(parsed?.containerd?.runtimes ?? {})) names.add(name);
+    } catch {
+      // Not JSON: the runtime_handlers list is all there is.
+    }
+  }
+  return {
+    handlers: [...names].sort(),
+    conditions: (status.conditions ?? []).map((c) => ({
+      type: String(c['type'] ?? ''),
+      status: c['status'] === true,
+      reason: String(c['reason'] ?? ''),
+      message: String(c['message'] ?? ''),
+    })),
+  };
+}

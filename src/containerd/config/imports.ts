@@ -6,6 +6,7 @@
  * `root`?) must agree with containerd and with each other.
  */
 import { basename, dirname, isAbsolute, join } from 'node:path';
+import { parseToml } from './toml.js';
 
 /** The import entry as an absolute path or pattern. */
 export function importPath(importingFile: string, entry: string): string {
@@ -89,7 +90,9 @@ function inClass(body: string, ch: string): boolean {
 export function importCovers(importingFile: string, entry: string, path: string): boolean {
   const full = importPath(importingFile, entry);
   if (!isGlobImport(entry)) return full === path;
-  return dirname(full) === dirname(path) && matchSegment(basename(full), basename(path));
+  const patterns = full.split('/');
+  const names = path.split('/');
+  return patterns.length === names.length && patterns.every((p, i) => matchSegment(p, names[i]!));
 }
 
 /**
@@ -118,6 +121,54 @@ export async function resolveImports(
         .sort()
         .map((name) => join(dir, name)),
     );
+  }
+  return out;
+}
+
+export interface ImportReader {
+  /** A file's text; undefined when it does not exist. */
+  read(nodePath: string): Promise<string | undefined>;
+  /** The names in a directory; [] when it does not exist. */
+  list(nodeDir: string): Promise<string[]>;
+}
+
+/** The `imports` entries of a parsed config file (non-empty strings only). */
+export function importEntries(doc: Record<string, unknown>): string[] {
+  const imports = doc['imports'];
+  return Array.isArray(imports) ? imports.filter((i): i is string => typeof i === 'string' && i !== '') : [];
+}
+
+/**
+ * Every file the main config imports, directly or not, in the order containerd merges them (breadth first
+ * from the main file, each file once), with its text. Missing files are left out: containerd skips an import
+ * that matches nothing. A file that is not TOML imports nothing here (whoever needs its content reports it;
+ * containerd would refuse it too).
+ */
+export async function readImportedConfigs(
+  mainPath: string,
+  mainText: string | undefined,
+  reader: ImportReader,
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (mainText === undefined) return out;
+  const pending: { path: string; text: string }[] = [{ path: mainPath, text: mainText }];
+  const loaded = new Set([mainPath]);
+  while (pending.length > 0) {
+    const { path, text } = pending.shift()!;
+    let doc: Record<string, unknown>;
+    try {
+      doc = parseToml(text, path);
+    } catch {
+      continue;
+    }
+    for (const next of await resolveImports(path, importEntries(doc), (dir) => reader.list(dir))) {
+      if (loaded.has(next)) continue;
+      loaded.add(next);
+      const content = await reader.read(next);
+      if (content === undefined) continue;
+      out.set(next, content);
+      pending.push({ path: next, text: content });
+    }
   }
   return out;
 }

@@ -1,5 +1,5 @@
 export { applyEdit, revertEdit, undoEdit, type ConfigEdit, type EditRecord } from './edit.js';
-export { chooseLayout, globToRegExp, type ConfigLayout, type LayoutFacts } from './layout.js';
+export { chooseLayout, type ConfigLayout, type LayoutFacts } from './layout.js';
 export {
   planConfigCleanup,
   planConfigInstall,

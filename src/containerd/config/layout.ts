@@ -1,11 +1,14 @@
 /**
  * Where kata-deploy puts its containerd configuration on this node: the whole file (containerd 1.x), a drop-in
  * imported from the main file (2.x), a `conf.d` drop-in the main file already imports, or the drop-in
- * directory of k3s/rke2/k0s. Pure: decided from the runtime, the containerd version and the files' text.
+ * directory of k3s/rke2/k0s. Pure: decided from the runtime, the containerd version and the files' text. A layout
+ * that would break CRI on containerd 1.x is refused here (cri-tables.ts).
  */
 import { HostError, UsageError } from '../../errors/index.js';
 import type { Names } from '../../names/index.js';
 import type { Settings } from '../../settings/index.js';
+import { refuseCriBreakingLayout } from './cri-tables.js';
+import { importCovers, importEntries } from './imports.js';
 import { parseToml } from './toml.js';
 import { configVersionOf, formatVersion, type ContainerdVersion } from './version.js';
 
@@ -26,9 +29,18 @@ export interface LayoutFacts {
   readonly containerdVersion: ContainerdVersion;
   /** Text of `names.containerd.configFile`, undefined when missing. */
   readonly mainConfig: string | undefined;
+  /** Every file the main config imports, in containerd's merge order (to refuse layouts that break CRI). */
+  readonly importedConfigs?: ReadonlyMap<string, string>;
 }
 
+/** Where kata-deploy's configuration goes; refused (exit 2) where writing it would break or miss CRI. */
 export function chooseLayout(settings: Settings, names: Names, facts: LayoutFacts): ConfigLayout {
+  const layout = pickLayout(settings, names, facts);
+  refuseCriBreakingLayout(layout, names, facts);
+  return layout;
+}
+
+function pickLayout(settings: Settings, names: Names, facts: LayoutFacts): ConfigLayout {
   const c = names.containerd;
   const v = facts.containerdVersion;
   const dropInCapable = v.major >= 2 || c.runtime.startsWith('k0s');
@@ -95,32 +107,7 @@ export function chooseLayout(settings: Settings, names: Names, facts: LayoutFact
 
 /** True when one of the main file's `imports` (a path or glob) already covers the conf.d drop-in. */
 function importsMatch(text: string, c: Names['containerd']): boolean {
-  const imports = parseToml(text, c.configFile)['imports'];
-  if (!Array.isArray(imports)) return false;
-  return imports.some((entry) => {
-    if (typeof entry !== 'string') return false;
-    const pattern = entry.startsWith('/') ? entry : `${c.configDir}/${entry}`;
-    return globToRegExp(pattern).test(c.confDDropIn);
-  });
-}
-
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i]!;
-    if (ch === '*') re += '[^/]*';
-    else if (ch === '?') re += '[^/]';
-    else if (ch === '[') {
-      const end = glob.indexOf(']', i + 1);
-      if (end === -1) re += '\\[';
-      else {
-        re += `[${glob
-          .slice(i + 1, end)
-          .replace(/^!/, '^')
-          .replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else re += ch.replace(/[.+^${}()|\\/]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
+  return importEntries(parseToml(text, c.configFile)).some((entry) =>
+    importCovers(c.configFile, entry, c.confDDropIn),
+  );
 }

@@ -8,7 +8,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { parse } from '@decimalturn/toml-patch';
 import { UsageError, isErrno } from '../../errors/errors.js';
 import { seenFromHere } from '../../host/paths.js';
-import { resolveImports } from './imports.js';
+import { readImportedConfigs } from './imports.js';
 
 export interface ProxyPluginConfig {
   readonly type: string | undefined;
@@ -81,40 +81,35 @@ export async function readMergedContainerdConfig(
   hostRoot = '/',
 ): Promise<MergedContainerdConfig> {
   const here = (nodePath: string): string => seenFromHere(nodePath, hostRoot);
-  const pending = [mainNodePath];
-  const loaded = new Set<string>();
-  const files: string[] = [];
+  const mainText = await readIfExists(here(mainNodePath));
+  const imported = await readImportedConfigs(mainNodePath, mainText, {
+    read: (path) => readIfExists(here(path)),
+    list: (dir) => listIfExists(here(dir)),
+  });
+  const texts: [string, string][] = mainText === undefined ? [] : [[mainNodePath, mainText], ...imported];
   let root: MergedContainerdConfig['root'];
   const proxyPlugins = new Map<string, ProxyPluginConfig>();
-  let mainExists = false;
-  while (pending.length > 0) {
-    const file = pending.shift() as string;
-    if (loaded.has(file)) continue;
-    loaded.add(file);
+  for (const [file, text] of texts) {
     const source = here(file);
-    const text = await readIfExists(source);
-    if (text === undefined) continue;
-    if (file === mainNodePath) mainExists = true;
-    files.push(file);
     const doc = parseConfig(text, source);
     const fileRoot = rootOf(doc, source);
     if (fileRoot !== undefined) root = { value: fileRoot, file };
     const plugins = doc['proxy_plugins'];
-    if (typeof plugins === 'object' && plugins !== null) {
-      for (const [name, body] of Object.entries(plugins as Record<string, unknown>)) {
-        proxyPlugins.set(name, {
-          type: stringAt(body, 'type'),
-          address: stringAt(body, 'address'),
-          root: stringAt((body as Record<string, unknown> | undefined)?.['exports'], 'root'),
-          file,
-        });
-      }
-    }
-    const imports = doc['imports'];
-    if (Array.isArray(imports)) {
-      const names = imports.filter((i): i is string => typeof i === 'string' && i !== '');
-      pending.push(...(await resolveImports(file, names, (dir) => listIfExists(here(dir)))));
+    if (typeof plugins !== 'object' || plugins === null) continue;
+    for (const [name, body] of Object.entries(plugins as Record<string, unknown>)) {
+      proxyPlugins.set(name, {
+        type: stringAt(body, 'type'),
+        address: stringAt(body, 'address'),
+        root: stringAt((body as Record<string, unknown> | undefined)?.['exports'], 'root'),
+        file,
+      });
     }
   }
-  return { main: mainNodePath, mainExists, files, root, proxyPlugins };
+  return {
+    main: mainNodePath,
+    mainExists: mainText !== undefined,
+    files: texts.map(([file]) => file),
+    root,
+    proxyPlugins,
+  };
 }

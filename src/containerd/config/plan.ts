@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { UsageError } from '../../errors/index.js';
 import type { FileRecord } from '../../host/state.js';
 import {
   applyEdit,
@@ -36,11 +37,37 @@ export const userEditSchema = z.object({
   record: editRecordSchema,
 });
 
-export function readUserEdit(recorded: FileRecord | undefined): UserEdit | undefined {
-  const parsed = userEditSchema.safeParse(recorded?.edit);
-  if (!parsed.success) return undefined;
+/**
+ * The edit the install state recorded for the file at `path`; undefined when the record has none (a drop-in
+ * kata-deploy owns wholly). A recorded edit that does not read is refused (exit 2): without it cleanup cannot
+ * take kata-deploy's tables out of a file the user edited since, and would leave them there silently.
+ */
+export function readUserEdit(
+  recorded: FileRecord | undefined,
+  path: string,
+  stateFile = 'the install state',
+): UserEdit | undefined {
+  if (recorded?.edit === undefined) return undefined;
+  const parsed = userEditSchema.safeParse(recorded.edit);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue === undefined ? '' : ` (edit.${issue.path.join('.')}: ${issue.message})`;
+    throw new UsageError(
+      `the install state ${stateFile} is corrupt: its record of ${path} holds an edit kata-deploy cannot read${where}`,
+      {
+        input: stateFile,
+        hint: `restore ${stateFile} from a backup, or remove it (cleanup then takes kata-deploy's part out by name); nothing was changed on the node`,
+      },
+    );
+  }
   const edit = parsed.data.edit as unknown as ConfigEdit;
   return { edit, record: parsed.data.record };
+}
+
+/** Every recorded edit must read before anything is planned on top of the records. */
+function checkRecordedEdits(facts: ConfigFacts): void {
+  for (const [path, recorded] of Object.entries(facts.recorded))
+    readUserEdit(recorded, path, facts.stateFile);
 }
 
 export interface ConfigFileChange {
@@ -61,6 +88,8 @@ export interface ConfigFacts {
   readonly recorded: Readonly<Record<string, FileRecord>>;
   /** Text of each recorded backup file, by the backup's node path. */
   readonly backups: ReadonlyMap<string, string | undefined>;
+  /** Node path of the install state the records come from, for errors about them. */
+  readonly stateFile?: string;
 }
 
 export function sha256Text(text: string): string {
@@ -78,7 +107,7 @@ function userBase(path: string, facts: ConfigFacts): string | undefined {
     if (recorded.origin === 'created') return undefined;
     if (original !== undefined) return original;
   }
-  const userEdit = readUserEdit(recorded);
+  const userEdit = readUserEdit(recorded, path, facts.stateFile);
   if (userEdit === undefined) return current;
   return original === undefined
     ? revertEdit(current, userEdit.edit, userEdit.record, path)
@@ -143,6 +172,7 @@ export function planConfigInstall(
   edit: ConfigEdit,
   facts: ConfigFacts,
 ): ConfigFileChange[] {
+  checkRecordedEdits(facts);
   const changes: ConfigFileChange[] = [];
   if (layout.mode === 'whole-file') {
     const base = userBase(layout.file, facts);
@@ -169,6 +199,7 @@ export function planConfigInstall(
 
 /** Cleanup: every recorded file back to the user's content; without records, remove kata-deploy's part by name. */
 export function planConfigCleanup(facts: ConfigFacts, fallback: FallbackTargets): ConfigFileChange[] {
+  checkRecordedEdits(facts);
   const paths = Object.keys(facts.recorded).sort();
   if (paths.length > 0) return paths.flatMap((path) => undoFile(path, facts));
   const changes: ConfigFileChange[] = [];
