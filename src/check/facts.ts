@@ -176,7 +176,7 @@ function readDevices(host: HostFacts, arch: Arch | undefined): Map<string, boole
 }
 
 /** Module names use `_`; file names and modprobe also accept `-`. */
-export function moduleName(name: string): string {
+function moduleName(name: string): string {
   return name.replace(/-/g, '_');
 }
 

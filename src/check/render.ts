@@ -3,7 +3,7 @@ import type { CheckReport, Finding, Status } from './types.js';
 
 const LABEL: Record<Status, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skip: 'SKIP' };
 
-export function renderFinding(f: Finding): string {
+function renderFinding(f: Finding): string {
   return `${LABEL[f.status]}  ${f.message}${f.hint ? ` (${f.hint})` : ''}`;
 }
 

@@ -12,10 +12,6 @@ export type Arch = (typeof ARCHES)[number];
 export const HYPERVISORS = ['qemu', 'clh', 'firecracker', 'dragonball', 'stratovirt', 'remote'] as const;
 export type Hypervisor = (typeof HYPERVISORS)[number];
 
-export function isHypervisor(value: string): value is Hypervisor {
-  return (HYPERVISORS as readonly string[]).includes(value);
-}
-
 export type Status = 'pass' | 'warn' | 'fail' | 'skip';
 
 export interface Finding {

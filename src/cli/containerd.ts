@@ -41,7 +41,7 @@ export function registerContainerdCommands(program: Command): void {
     });
 }
 
-export function renderInfo(info: ContainerdInfo): string {
+function renderInfo(info: ContainerdInfo): string {
   const lines = [`containerd ${info.version} (pid ${info.pid}) on ${info.socket}`, 'snapshotters:'];
   for (const s of info.snapshotters) {
     const state = s.initError

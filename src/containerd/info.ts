@@ -36,7 +36,7 @@ export interface ContainerdInfo {
   namespaces: NamespaceCounts[];
 }
 
-export async function describeSnapshotters(client: ContainerdClient): Promise<SnapshotterPluginInfo[]> {
+async function describeSnapshotters(client: ContainerdClient): Promise<SnapshotterPluginInfo[]> {
   const plugins: Plugin[] = await client.introspection.plugins([`type==${SNAPSHOTTER_PLUGIN_TYPE}`]);
   return Promise.all(
     plugins.map(async (p) => {

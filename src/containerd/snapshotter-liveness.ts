@@ -10,14 +10,12 @@ import { lstat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { NotFoundError } from './api/index.js';
 import { Transport } from './api/transport.js';
-import { errnoCode } from '../errors/index.js';
+import { errnoCode, errorMessage } from '../errors/index.js';
 
 export type SnapshotterSocketState =
   | { readonly state: 'answers'; readonly keys: ReadonlySet<string> }
   | { readonly state: 'stopped'; readonly detail: string }
   | { readonly state: 'unresponsive'; readonly detail: string };
-
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** Whether anything accepts connections on the unix socket. */
 function listens(socket: string, timeoutMs: number): Promise<'yes' | 'refused' | 'timeout' | string> {
@@ -70,7 +68,7 @@ export async function probeSnapshotterSocket(
     if (!st.isSocket()) return { state: 'unresponsive', detail: `${socket} exists but is not a socket` };
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return { state: 'stopped', detail: `no socket at ${socket}` };
-    return { state: 'unresponsive', detail: `cannot look at ${socket}: ${message(error)}` };
+    return { state: 'unresponsive', detail: `cannot look at ${socket}: ${errorMessage(error)}` };
   }
   const listening = await listens(socket, timeoutMs);
   if (listening === 'refused') return { state: 'stopped', detail: `nothing listens on ${socket}` };
@@ -82,7 +80,7 @@ export async function probeSnapshotterSocket(
   } catch (error) {
     return {
       state: 'unresponsive',
-      detail: `${socket} accepts connections but its listing failed: ${message(error)}`,
+      detail: `${socket} accepts connections but its listing failed: ${errorMessage(error)}`,
     };
   }
 }

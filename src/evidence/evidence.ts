@@ -70,7 +70,7 @@ export const failed = (kind: EvidenceKind, subject: string, detail: string, hint
 });
 
 /** The sources that are not `seen`: what keeps a verdict from being positive. */
-export function missingEvidence(evidence: readonly Evidence[]): Evidence[] {
+function missingEvidence(evidence: readonly Evidence[]): Evidence[] {
   return evidence.filter((e) => e.status !== 'seen');
 }
 
@@ -84,10 +84,7 @@ export function isComplete(evidence: readonly Evidence[], required: readonly Evi
 }
 
 /** The required kinds for which no source was recorded at all. */
-export function unrecordedKinds(
-  evidence: readonly Evidence[],
-  required: readonly EvidenceKind[],
-): EvidenceKind[] {
+function unrecordedKinds(evidence: readonly Evidence[], required: readonly EvidenceKind[]): EvidenceKind[] {
   return required.filter((kind) => !evidence.some((e) => e.kind === kind));
 }
 

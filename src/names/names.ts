@@ -108,7 +108,7 @@ export interface Names {
   readonly machineIdFile: string;
 }
 
-export function withSuffix(base: string, suffix: string | undefined): string {
+function withSuffix(base: string, suffix: string | undefined): string {
   return suffix === undefined ? base : `${base}-${suffix}`;
 }
 
@@ -123,7 +123,7 @@ export function kataDeployDataDir(snapshotter: string): string | undefined {
 }
 
 /** The snapshotter instance a mapping value names. */
-export function snapshotterInstance(snapshotter: string, suffix: string | undefined): string {
+function snapshotterInstance(snapshotter: string, suffix: string | undefined): string {
   return snapshotter === 'nydus' ? withSuffix(NYDUS_BASE_NAME, suffix) : snapshotter;
 }
 

@@ -11,7 +11,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openBoltSnapshot } from '../containerd/metadb/index.js';
-import { isErrno } from '../errors/index.js';
+import { isErrno, errorMessage } from '../errors/index.js';
 import { notSeen, seen, type Evidence } from '../evidence/index.js';
 import { probeSnapshotterSocket } from '../containerd/snapshotter-liveness.js';
 
@@ -42,11 +42,10 @@ export type BackendInventory =
   | { readonly known: false; readonly reason: string; readonly evidence: Evidence };
 
 const SUBJECT = "the snapshotter's inventory";
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 type DiskRead = { keys: Set<string>; source: string } | { problem: string };
 
-export async function readBackendFromDisk(root: string): Promise<DiskRead> {
+async function readBackendFromDisk(root: string): Promise<DiskRead> {
   try {
     if (!(await stat(root)).isDirectory()) return { problem: `${root} is not a directory` };
   } catch (error) {
@@ -98,7 +97,7 @@ export async function readBackendInventory(
       }
       problems.push(read.problem);
     } catch (error) {
-      problems.push(`${location.root.path}: ${message(error)}`);
+      problems.push(`${location.root.path}: ${errorMessage(error)}`);
     }
   }
   if (!location.address && !location.root)

@@ -8,7 +8,7 @@
  */
 import type { ContainerdClient } from '../containerd/api/index.js';
 import { SNAPSHOTTER_PLUGIN_TYPE } from '../containerd/info.js';
-import { UsageError } from '../errors/index.js';
+import { UsageError, errorMessage } from '../errors/index.js';
 import { failed, notSeen, seen, type Evidence } from '../evidence/index.js';
 import { watchFileChanges } from '../host/file-changes.js';
 import { silentLogger, type Logger } from '../output/log.js';
@@ -48,8 +48,6 @@ export interface CleanOptions {
 
 export const DEFAULT_CLEAN_DEADLINE_MS = 10 * 60_000;
 
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
 interface NamespaceChoice {
   names: string[];
   scope: 'all' | 'subset' | 'fallback';
@@ -67,9 +65,9 @@ async function resolveNamespaces(
     return { names: (await client.namespaces.list()).map((n) => n.name).sort(), scope: 'all' };
   } catch (error) {
     log.warn(
-      `listing namespaces failed (${message(error)}); using meta.db's namespaces and ${FALLBACK_NAMESPACES.join(', ')}`,
+      `listing namespaces failed (${errorMessage(error)}); using meta.db's namespaces and ${FALLBACK_NAMESPACES.join(', ')}`,
     );
-    return { names: [...FALLBACK_NAMESPACES], scope: 'fallback', listingError: message(error) };
+    return { names: [...FALLBACK_NAMESPACES], scope: 'fallback', listingError: errorMessage(error) };
   }
 }
 
@@ -86,7 +84,7 @@ export async function snapshotterLoaded(client: ContainerdClient, snapshotter: s
     return failed(
       'snapshotter-loaded',
       `snapshotter ${snapshotter}`,
-      `containerd's introspection failed: ${message(error)}`,
+      `containerd's introspection failed: ${errorMessage(error)}`,
     );
   }
   const plugin = plugins.find((p) => p.id === snapshotter);

@@ -33,9 +33,9 @@ export interface LocateFlags {
 }
 
 /** containerd's root directory, from a meta.db path that was found (`<root>/io.containerd.metadata.v1.bolt/meta.db`). */
-export const containerdRootOf = (metaDbPath: string): string => dirname(dirname(metaDbPath));
+const containerdRootOf = (metaDbPath: string): string => dirname(dirname(metaDbPath));
 
-export function backendHint(snapshotter: string): string {
+function backendHint(snapshotter: string): string {
   const own = kataDeployDataDir(snapshotter);
   return (
     "start the snapshotter so its socket answers, or pass --snapshotter-root with the snapshotter's data directory" +

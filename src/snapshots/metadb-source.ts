@@ -6,7 +6,7 @@ import { referencedKeys } from './holders.js';
 import type { MetaRecord, MetaRecordIndex, MetaRecordReader } from './observe.js';
 
 /** The records of one snapshotter, by namespace, from a decoded meta.db. */
-export function recordIndex(view: MetaDbView, snapshotter: string): MetaRecordIndex {
+function recordIndex(view: MetaDbView, snapshotter: string): MetaRecordIndex {
   const index: MetaRecordIndex = new Map();
   for (const ns of view.namespaces) {
     const held = referencedKeys(ns, snapshotter);

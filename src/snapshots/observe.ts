@@ -52,7 +52,7 @@ async function probeSnapshotter(
 }
 
 /** `meta`: this namespace's records from meta.db, read while the API calls are under way. */
-export async function observeNamespace(
+async function observeNamespace(
   client: ContainerdClient,
   namespace: string,
   snapshotter: string,

@@ -11,7 +11,7 @@ import type {
 } from './types.js';
 
 /** Children of each key as far as the records tell: parent pointers, plus meta.db's child links. */
-export function childrenOf(records: ObservedNamespace['records']): Map<string, Set<string>> {
+function childrenOf(records: ObservedNamespace['records']): Map<string, Set<string>> {
   const children = new Map<string, Set<string>>();
   const add = (parent: string, child: string): void => {
     let set = children.get(parent);

@@ -46,7 +46,7 @@ export interface RepairResult {
 }
 
 /** Stale records plus every record built on one: a child of a stale parent cannot be mounted either. */
-export function brokenKeys(ns: NamespaceView, snapshotter: string, stale: Set<string>): Set<string> {
+function brokenKeys(ns: NamespaceView, snapshotter: string, stale: Set<string>): Set<string> {
   const snapshots = ns.snapshotters.get(snapshotter)?.snapshots ?? new Map();
   const broken = new Set<string>();
   const isBroken = (key: string, seen = new Set<string>()): boolean => {
@@ -61,7 +61,7 @@ export function brokenKeys(ns: NamespaceView, snapshotter: string, stale: Set<st
 }
 
 /** The repair's view of one namespace: only the broken records, with the containers that point at them. */
-export async function observeBroken(
+async function observeBroken(
   client: ContainerdClient,
   ns: NamespaceView,
   snapshotter: string,

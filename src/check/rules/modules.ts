@@ -16,7 +16,7 @@ import { fail, pass, warn } from './finding.js';
 import { isPresent, moduleState, type ModuleState } from './module-state.js';
 
 /** How to get the module, given what is known about the kernel. */
-export function loadHint(name: string, config: string, state: ModuleState, modules: ModuleFacts): string {
+function loadHint(name: string, config: string, state: ModuleState, modules: ModuleFacts): string {
   if (state === 'not-built') {
     return `this kernel was built without CONFIG_${config}; use a kernel with CONFIG_${config}=y or =m`;
   }
@@ -106,7 +106,7 @@ function vendorModule(facts: CheckFacts, ctx: RuleContext, out: RuleOutput): voi
 }
 
 /** Module parameters with a required value; `relaxedOnVmm` ones only warn inside a VM. */
-export function paramFindings(module: string, facts: CheckFacts, ctx: RuleContext): Finding[] {
+function paramFindings(module: string, facts: CheckFacts, ctx: RuleContext): Finding[] {
   const findings: Finding[] = [];
   for (const req of PARAM_REQUIREMENTS.filter((p) => p.module === module)) {
     const id = `module.${req.module}.${req.param}`;

@@ -10,7 +10,7 @@ import { PROTO_FILES } from './proto-files.js';
 /** proto/ at the repository root. */
 export const PROTO_DIR = fileURLToPath(new URL('../../../proto', import.meta.url));
 
-export function parseProtoFiles(): protobuf.Root {
+function parseProtoFiles(): protobuf.Root {
   const root = new protobuf.Root();
   root.resolvePath = (_origin, target) => (target.startsWith('google/') ? target : `${PROTO_DIR}/${target}`);
   return root.loadSync(PROTO_FILES, { keepCase: true });

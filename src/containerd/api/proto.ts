@@ -20,7 +20,7 @@ export const CRI_RUNTIME_SERVICE = 'runtime.v1.RuntimeService';
 export type ServiceName = ContainerdServiceName | typeof CRI_RUNTIME_SERVICE;
 
 /** The service's full protobuf name. */
-export function fullServiceName(service: ServiceName): string {
+function fullServiceName(service: ServiceName): string {
   return service === CRI_RUNTIME_SERVICE ? service : `containerd.services.${service}`;
 }
 

@@ -25,7 +25,7 @@ const CRI_TABLES = [
 ];
 
 /** The CRI plugin table a file defines (its TOML name), if any; an unparsable file defines none here. */
-export function criTableOf(text: string, path: string): string | undefined {
+function criTableOf(text: string, path: string): string | undefined {
   let doc;
   try {
     doc = parseToml(text, path);

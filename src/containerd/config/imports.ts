@@ -9,12 +9,12 @@ import { basename, dirname, isAbsolute, join } from 'node:path';
 import { parseToml } from './toml.js';
 
 /** The import entry as an absolute path or pattern. */
-export function importPath(importingFile: string, entry: string): string {
+function importPath(importingFile: string, entry: string): string {
   return isAbsolute(entry) ? entry : join(dirname(importingFile), entry);
 }
 
 /** containerd globs an entry only when it contains `*`. */
-export const isGlobImport = (entry: string): boolean => entry.includes('*');
+const isGlobImport = (entry: string): boolean => entry.includes('*');
 
 /**
  * Go's filepath.Match for one path segment: `*` any run of non-`/` characters, `?` one, `[...]` a class

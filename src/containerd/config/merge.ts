@@ -14,7 +14,7 @@ interface Hunk {
 const MAX_CELLS = 4_000_000;
 
 /** Hunks turning `a` into `b`, from a longest-common-subsequence table; undefined when too large. */
-export function diffLines(a: readonly string[], b: readonly string[]): Hunk[] | undefined {
+function diffLines(a: readonly string[], b: readonly string[]): Hunk[] | undefined {
   const n = a.length;
   const m = b.length;
   if ((n + 1) * (m + 1) > MAX_CELLS) return undefined;

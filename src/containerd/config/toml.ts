@@ -95,7 +95,7 @@ export function deleteAt(doc: TomlTable, path: TomlPath): boolean {
   return true;
 }
 
-export function formatKey(key: string): string {
+function formatKey(key: string): string {
   return /^[A-Za-z0-9_-]+$/.test(key) ? key : formatString(key);
 }
 

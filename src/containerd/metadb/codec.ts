@@ -10,10 +10,6 @@ const TIME_V1_LENGTH = 15;
 const TIME_V2_LENGTH = 16;
 const MAX_DATE_MS = 8.64e15;
 
-export function decodeString(value: Uint8Array): string {
-  return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
-}
-
 /**
  * Go time.MarshalBinary: [0] version 1 or 2, [1..8] int64 BE seconds since year 1, [9..12] int32 BE
  * nanoseconds, [13..14] int16 BE zone offset in minutes (-1 = UTC), and for version 2 [15] the offset's

@@ -49,13 +49,7 @@ interface BucketPath {
  * Byte order of two ranges of `buf` (<0, 0, >0). A JavaScript loop beats Buffer.compare's native call
  * for the short keys of a meta.db; long keys still go native.
  */
-export function compareRanges(
-  buf: Buffer,
-  aStart: number,
-  aEnd: number,
-  bStart: number,
-  bEnd: number,
-): number {
+function compareRanges(buf: Buffer, aStart: number, aEnd: number, bStart: number, bEnd: number): number {
   const aLength = aEnd - aStart;
   const bLength = bEnd - bStart;
   if (aLength > 64 && bLength > 64) return buf.compare(buf, bStart, bEnd, aStart, aEnd);

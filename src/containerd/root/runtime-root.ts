@@ -92,7 +92,7 @@ async function list(dir: string): Promise<string[]> {
 }
 
 /** A unit file and its drop-ins as systemd would assemble them, read under the host root. */
-export async function readUnit(unit: string, hostRoot: string): Promise<UnitText[] | undefined> {
+async function readUnit(unit: string, hostRoot: string): Promise<UnitText[] | undefined> {
   let main: UnitText | undefined;
   for (const dir of UNIT_DIRS) {
     const file = `${dir}/${unit}`;

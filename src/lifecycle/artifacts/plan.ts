@@ -39,7 +39,7 @@ const DROP_INS = ['10-installation-prefix.toml', '20-debug.toml', '30-kernel-par
 const DEBUG_TOOLS = ['bin/kata-ctl'];
 
 /** Path of a node path inside the install dir, relative to it. */
-export function relativeTo(installDir: string, nodePath: string): string {
+function relativeTo(installDir: string, nodePath: string): string {
   return nodePath.slice(installDir.length + 1);
 }
 

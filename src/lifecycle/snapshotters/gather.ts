@@ -4,6 +4,7 @@
  * verdict — unmount below the data dir and remove it. Every source that cannot be read is recorded as
  * such, never as "empty".
  */
+import { errorMessage } from '../../errors/index.js';
 import { ContainerdClient } from '../../containerd/api/index.js';
 import { readMetaDb, type MetaDbView } from '../../containerd/metadb/index.js';
 import { locateMetaDb } from '../../containerd/metadb/locate.js';
@@ -39,13 +40,11 @@ export interface GateTarget {
   readonly dataDir: string;
 }
 
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
 async function connectContainerd(ctx: GateContext): Promise<ContainerdClient | undefined> {
   try {
     return await ContainerdClient.connect({ socket: ctx.host.path(ctx.names.containerd.socket) });
   } catch (error) {
-    ctx.log.debug(`containerd does not answer: ${message(error)}`);
+    ctx.log.debug(`containerd does not answer: ${errorMessage(error)}`);
     return undefined;
   }
 }
@@ -96,7 +95,7 @@ async function readMetaDbOf(
       containers: found.containers,
     };
   } catch (error) {
-    return none(failed('meta-db', 'meta.db', `${location.path} could not be read: ${message(error)}`));
+    return none(failed('meta-db', 'meta.db', `${location.path} could not be read: ${errorMessage(error)}`));
   }
 }
 
@@ -189,8 +188,8 @@ async function runEngine(
     return {
       engine: {
         clean: 'unknown',
-        reasons: [`the cleanup engine failed: ${message(error)}`],
-        evidence: [failed('namespaces', 'the cleanup engine', message(error))],
+        reasons: [`the cleanup engine failed: ${errorMessage(error)}`],
+        evidence: [failed('namespaces', 'the cleanup engine', errorMessage(error))],
       },
       heldBy: [],
     };

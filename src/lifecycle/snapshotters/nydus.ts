@@ -90,7 +90,7 @@ function criUnit(names: Names): string {
   return c.unit ?? (c.runtime === 'k0s-controller' ? 'k0scontroller.service' : 'k0sworker.service');
 }
 
-export function templateValues(settings: Settings, names: Names): Record<string, TemplateValue> {
+function templateValues(settings: Settings, names: Names): Record<string, TemplateValue> {
   const n = names.nydus;
   const path = (p: string): TemplateValue => ({ value: servicePath(settings, p), kind: 'path' });
   return {

@@ -7,14 +7,13 @@
  * refuses that if anything else has meanwhile put something in it.
  */
 import { ContainerdClient, NotFoundError } from '../../containerd/api/index.js';
-import { HostError } from '../../errors/index.js';
+import { HostError, errorMessage } from '../../errors/index.js';
 import type { Host } from '../../host/index.js';
 import type { Names } from '../../names/index.js';
 import type { Logger } from '../../output/log.js';
 
 export const READY_PROBE_PREFIX = 'kata-deploy-ready-probe-';
 
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function probe(client: ContainerdClient, snapshotter: string): Promise<void> {
@@ -48,7 +47,7 @@ export async function waitSnapshotterReachable(
       ctx.log.info(`containerd reaches ${snapshotter} (after ${waited} ms)`);
       return waited;
     } catch (error) {
-      last = message(error);
+      last = errorMessage(error);
       ctx.log.debug(`containerd does not reach ${snapshotter} yet: ${last}`);
     } finally {
       client.close();

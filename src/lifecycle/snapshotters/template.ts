@@ -20,7 +20,7 @@ const PATH = /^\/[A-Za-z0-9._+/-]*$/;
 const UNIT = /^[A-Za-z0-9][A-Za-z0-9._@:-]*$/;
 const PLACEHOLDER = /@([A-Z][A-Z0-9_]*)@/g;
 
-export function checkValue(name: string, v: TemplateValue): void {
+function checkValue(name: string, v: TemplateValue): void {
   const ok =
     v.kind === 'path'
       ? PATH.test(v.value) && !v.value.split('/').includes('..')

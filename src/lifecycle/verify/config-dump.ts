@@ -16,7 +16,7 @@ const RUNTIME_TABLES = [
 ];
 
 /** The main config's text with every `imports` entry as this process sees it (under the host root). */
-export function configSeenFromHere(text: string, host: Host, c: Names['containerd']): string {
+function configSeenFromHere(text: string, host: Host, c: Names['containerd']): string {
   const doc = parseToml(text, c.configFile);
   const imports = doc['imports'];
   if (!Array.isArray(imports) || imports.length === 0) return text;

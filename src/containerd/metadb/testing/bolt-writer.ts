@@ -59,7 +59,7 @@ function bytesOf(v: BoltKey): Buffer {
   return typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v);
 }
 
-export function isTree(v: BoltValue | BoltTree): v is BoltTree {
+function isTree(v: BoltValue | BoltTree): v is BoltTree {
   return typeof v === 'object' && !(v instanceof Uint8Array);
 }
 
@@ -200,7 +200,7 @@ class PageWriter {
 }
 
 /** Writes the meta struct at `page * pageSize` and seals it with its checksum. */
-export function writeMeta(
+function writeMeta(
   file: Buffer,
   page: 0 | 1,
   pageSize: number,
