@@ -22,6 +22,10 @@ describe("the snapshotter's own inventory from disk", () => {
       assert.ok(wiped.known && wiped.keys.size === 0);
       assert.equal(wiped.evidence.status, 'seen');
 
+      await mkdir(join(dir, 'fresh/snapshots'), { recursive: true });
+      const fresh = await readBackendInventory({ root: at(join(dir, 'fresh')) });
+      assert.ok(fresh.known && fresh.keys.size === 0, 'a store never written to holds nothing');
+
       await mkdir(join(dir, 'other'));
       await writeFile(join(dir, 'other', 'notes.txt'), 'not a snapshotter');
       const other = await readBackendInventory({ root: at(join(dir, 'other')) });

@@ -55,9 +55,18 @@ async function readBackendFromDisk(root: string): Promise<DiskRead> {
   const path = join(root, SNAPSHOTTER_DB_FILE);
   const entries = await readdir(root);
   if (!entries.includes(SNAPSHOTTER_DB_FILE)) {
-    return entries.length === 0
-      ? { keys: new Set(), source: `${root} (empty: the store was wiped)` }
-      : { problem: `${root} holds no ${SNAPSHOTTER_DB_FILE}, so it is not the snapshotter's store` };
+    if (entries.length === 0) return { keys: new Set(), source: `${root} (empty: the store was wiped)` };
+    // containerd's storage layout creates snapshots/ at start and metadata.db on the first write.
+    if (
+      entries.length === 1 &&
+      entries[0] === 'snapshots' &&
+      (await readdir(join(root, 'snapshots'))).length === 0
+    )
+      return {
+        keys: new Set(),
+        source: `${root} (never written: an empty snapshots/ and no ${SNAPSHOTTER_DB_FILE})`,
+      };
+    return { problem: `${root} holds no ${SNAPSHOTTER_DB_FILE}, so it is not the snapshotter's store` };
   }
   const db = await openBoltSnapshot(path);
   const keys = new Set<string>();

@@ -35,7 +35,9 @@ export interface LocateFlags {
 /** containerd's root directory, from a meta.db path that was found (`<root>/io.containerd.metadata.v1.bolt/meta.db`). */
 const containerdRootOf = (metaDbPath: string): string => dirname(dirname(metaDbPath));
 
-function backendHint(snapshotter: string): string {
+function backendHint(snapshotter: string, builtIn: boolean | undefined): string {
+  if (builtIn === true)
+    return `pass --snapshotter-root with its data directory (<containerd root>/io.containerd.snapshotter.v1.${snapshotter})`;
   const own = kataDeployDataDir(snapshotter);
   return (
     "start the snapshotter so its socket answers, or pass --snapshotter-root with the snapshotter's data directory" +
@@ -96,5 +98,5 @@ export async function locateBackend(
       how: `containerd's root ${containerdRoot} (built-in snapshotter)`,
     };
   }
-  return { address, root, hint: backendHint(snapshotter) };
+  return { address, root, hint: backendHint(snapshotter, builtIn) };
 }

@@ -122,6 +122,37 @@ for (const version of ['2.1', '1.6'] as ContainerdVersion[]) {
       }
     });
 
+    test('the whole run has a deadline: past it no new round starts and the verdict says so', async () => {
+      await bed.importImage(image, { namespace: 'k8s.io' });
+      const r = await cli(['snapshots', 'clean', '--snapshotter', 'nydus', '--deadline', '1ms']);
+      assert.equal(r.code, 1);
+      assert.equal(r.json['clean'], false);
+      assert.equal(r.json['rounds'], 0);
+      assert.ok((r.json['reasons'] as string[]).some((x) => /stopped at the deadline/.test(x)));
+    });
+
+    test("a built-in snapshotter's inventory is its own metadata.db under containerd's root", async () => {
+      await bed.importImage(image, { namespace: 'default', snapshotter: 'overlayfs' });
+      const doctor = await cli(['snapshots', 'doctor', '--snapshotter', 'overlayfs']);
+      assert.equal(doctor.code, 0, JSON.stringify(doctor.json));
+      const backend = doctor.json['backend'] as { known: boolean; source: string; snapshots: number };
+      assert.match(
+        backend.source,
+        /io\.containerd\.snapshotter\.v1\.overlayfs\/metadata\.db \(read from disk\)/,
+      );
+      assert.equal(backend.snapshots, image.chainIds.length);
+      const clean = await cli(['snapshots', 'clean', '--snapshotter', 'overlayfs']);
+      assert.equal(clean.code, 0, JSON.stringify(clean.json));
+      assert.equal(clean.json['clean'], true);
+      const after = (await readMetaDb(bed.metaDbPath)).namespaces.reduce(
+        (n, ns) => n + (ns.snapshotters.get('overlayfs')?.snapshots.size ?? 0),
+        0,
+      );
+      assert.equal(after, 0);
+      const again = await cli(['snapshots', 'doctor', '--snapshotter', 'overlayfs']);
+      assert.equal(again.json['healthy'], true);
+    });
+
     test("containerd stopped, nydus up: the doctor asks nydus on the socket containerd's config names", async () => {
       await bed.stopContainerd();
       try {
@@ -135,7 +166,8 @@ for (const version of ['2.1', '1.6'] as ContainerdVersion[]) {
           const backend = r.json['backend'] as { known: boolean; source: string; snapshots: number };
           assert.equal(backend.known, true);
           assert.match(backend.source, /^socket .*nydus\.sock \(proxy_plugins\.nydus in /);
-          assert.equal(backend.snapshots, image.chainIds.length);
+          assert.equal(backend.snapshots, r.json['records']);
+          assert.ok(backend.snapshots > 0);
           assert.deepEqual(r.json['staleRecords'], []);
         }
         // Nothing names meta.db (no config given, containerd down): a usage error, never a guess.
