@@ -4,6 +4,9 @@
 #     Go sources (upstream .proto files to check our field numbers against);
 #   - containerd 1.7 and 2.1 and nydus-snapshotter, downloaded from Debian's newer suites and only unpacked
 #     (nothing is installed system-wide) into the bed cache;
+#   - erofs-utils (mkfs.erofs, for containerd's erofs differ) from trixie, unpacked the same way, with trixie's
+#     libc6 beside it (it needs glibc 2.38, bookworm has 2.36) and a `mkfs.erofs` wrapper in erofs-utils/bin
+#     that runs it through that libc's loader;
 #   - the npm dependencies.
 # Idempotent: a second run only checks what is there.
 set -euo pipefail
@@ -81,8 +84,27 @@ unpack_from_suite() { # name package suite binary-to-check
 unpack_from_suite containerd-1.7 containerd trixie usr/bin/containerd
 unpack_from_suite containerd-2.1 containerd sid usr/bin/containerd
 unpack_from_suite nydus nydus-snapshotter trixie usr/bin/containerd-nydus-grpc
+unpack_from_suite erofs-utils erofs-utils trixie usr/bin/mkfs.erofs
+unpack_from_suite erofs-libc libc6 trixie usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
 
-if [[ -f "$here/package.json" ]]; then
+# containerd runs `mkfs.erofs` from its PATH: a wrapper that loads the unpacked binary with trixie's libc
+# (its other libraries come from the machine: the loader falls back to the system directories).
+erofs_wrapper="$cache/erofs-utils/bin/mkfs.erofs"
+if [[ ! -x "$erofs_wrapper" ]]; then
+  mkdir -p "$(dirname "$erofs_wrapper")"
+  libc="$cache/erofs-libc/usr/lib/x86_64-linux-gnu"
+  cat >"$erofs_wrapper.tmp" <<WRAPPER
+#!/bin/sh
+exec "$libc/ld-linux-x86-64.so.2" --library-path "$libc:/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu" \\
+  "$cache/erofs-utils/usr/bin/mkfs.erofs" "\$@"
+WRAPPER
+  chmod 0755 "$erofs_wrapper.tmp" && mv "$erofs_wrapper.tmp" "$erofs_wrapper"
+fi
+"$erofs_wrapper" --version >/dev/null || { log "mkfs.erofs does not run: $erofs_wrapper"; exit 1; }
+
+# A node_modules that is a symlink belongs to another checkout (a git worktree sharing it): `npm ci` would
+# empty the directory it points to, so it is left alone.
+if [[ -f "$here/package.json" && ! -L "$here/node_modules" ]]; then
   if [[ ! -d "$here/node_modules" || "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]]; then
     log "installing npm dependencies"
     (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
