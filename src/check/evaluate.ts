@@ -16,6 +16,8 @@ export interface EvaluateOptions {
   /** The Kata Containers version kata-deploy installs, compared with the newest release. */
   readonly kataVersion: string;
   readonly includePrereleases: boolean;
+  /** Findings of other rules to weigh in (the erofs snapshotter's, when it is asked for). */
+  readonly extra?: readonly Finding[];
 }
 
 /** Architectures each VMM runs on; QEMU and remote run everywhere. */
@@ -72,7 +74,7 @@ export function evaluate(facts: CheckFacts, options: EvaluateOptions): CheckRepo
     findings.push(...o.findings);
     notes.push(...o.notes);
   }
-  findings.push(release);
+  findings.push(...(options.extra ?? []), release);
   const decided = decideVerdict(findings, candidates);
   return {
     verdict: decided.verdict,

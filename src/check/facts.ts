@@ -132,7 +132,7 @@ function unprivileged(result: KvmProbeResult, euid: number | undefined): KvmProb
   return result;
 }
 
-function readModules(host: HostFacts, release: string | undefined): ModuleFacts {
+export function readModules(host: HostFacts, release: string | undefined): ModuleFacts {
   const facts: {
     loaded?: Set<string>;
     sysfs?: Set<string>;

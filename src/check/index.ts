@@ -5,3 +5,4 @@ export { gatherFacts, type HostFacts, type CheckFacts, RELEASE_CHECK_TIMEOUT_MS 
 export { systemHostFacts, fixtureHostFacts, FIXTURE_FILE } from './host.js';
 export { renderReport } from './render.js';
 export * from './types.js';
+export { erofsWantsFromEnv } from './erofs-facts.js';

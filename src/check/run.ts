@@ -1,6 +1,8 @@
 /** The check as one call: observe the host through a `HostFacts` reader, then evaluate the rules. */
 import { evaluate } from './evaluate.js';
+import { findMkfsErofs, gatherErofsFacts, SYSTEMD_DEFAULT_PATH } from './erofs-facts.js';
 import { gatherFacts, type HostFacts } from './facts.js';
+import { erofsFindings, type ErofsWants } from './rules/erofs.js';
 import type { CheckReport, Hypervisor } from './types.js';
 
 /**
@@ -21,6 +23,8 @@ export interface CheckOptions {
   readonly releasesUrl?: string;
   /** @default RELEASE_CHECK_TIMEOUT_MS (3 s) */
   readonly releaseTimeoutMs?: number;
+  /** Also check what the erofs snapshotter needs (`EXPERIMENTAL_SETUP_SNAPSHOTTER=erofs`). */
+  readonly erofs?: ErofsWants;
 }
 
 export async function runCheck(host: HostFacts, options: CheckOptions = {}): Promise<CheckReport> {
@@ -30,7 +34,24 @@ export async function runCheck(host: HostFacts, options: CheckOptions = {}): Pro
     ...(options.releasesUrl === undefined ? {} : { releasesUrl: options.releasesUrl }),
     ...(options.releaseTimeoutMs === undefined ? {} : { releaseTimeoutMs: options.releaseTimeoutMs }),
   });
+  const extra =
+    options.erofs === undefined
+      ? []
+      : erofsFindings(
+          gatherErofsFacts(
+            host,
+            host.root === '/'
+              ? await findMkfsErofs(
+                  [...new Set([...(process.env['PATH'] ?? '').split(':'), ...SYSTEMD_DEFAULT_PATH])]
+                    .filter((d) => d.startsWith('/'))
+                    .map((d) => ({ node: d, here: d })),
+                )
+              : { kind: 'not-run', reason: 'a fixture tree: no program is run' },
+          ),
+          options.erofs,
+        );
   return evaluate(facts, {
+    extra,
     ...(options.hypervisor === undefined ? {} : { hypervisor: options.hypervisor }),
     kataVersion: options.kataVersion ?? BUNDLED_KATA_VERSION,
     includePrereleases: options.includePrereleases ?? false,

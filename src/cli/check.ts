@@ -35,12 +35,16 @@ export function registerCheckCommand(program: Command): void {
     .addHelpText(
       'after',
       '\nExit status: 0 capable, 1 not capable (or cannot tell), 2 usage error.\n' +
+        'With EXPERIMENTAL_SETUP_SNAPSHOTTER=erofs it also checks what the erofs snapshotter needs\n' +
+        '(EROFS_DMVERITY, EROFS_FSVERITY as for install; see docs/check.md).\n' +
         'Examples:\n  kata-deploy check --verbose\n  kata-deploy check --hypervisor qemu --no-network-checks --json',
     )
     .action(async (flags: CheckFlags, command: Command) => {
       const g = globalOptions(command);
       // The check's modules (and koffi for the KVM probe) load only when the check runs.
-      const { fixtureHostFacts, renderReport, runCheck, systemHostFacts } = await import('../check/index.js');
+      const { fixtureHostFacts, renderReport, runCheck, systemHostFacts, erofsWantsFromEnv } =
+        await import('../check/index.js');
+      const erofs = erofsWantsFromEnv(process.env);
       const root = flags.hostRoot === undefined ? '/' : checkedRoot(flags.hostRoot);
       // `--host-root /` is the real host, with the real KVM probe and network.
       const host = root === '/' ? systemHostFacts() : fixtureHostFacts(root);
@@ -54,6 +58,7 @@ export function registerCheckCommand(program: Command): void {
         ...(flags.hypervisor === undefined ? {} : { hypervisor: flags.hypervisor }),
         ...(skipReleaseCheck === undefined ? {} : { skipReleaseCheck }),
         includePrereleases: flags.includeAllReleases === true,
+        ...(erofs === undefined ? {} : { erofs }),
       });
       emitResult(g.json, report, (r) => renderReport(r, flags.verbose === true));
       if (!report.capable) process.exitCode = 1;

@@ -7,7 +7,14 @@ import type { z } from 'zod';
 import { quoteValue, UsageError } from '../errors/index.js';
 import { buildSchema, ENV_KEYS, PER_ARCH_KEYS, variableName, type RawKey } from './schema.js';
 import { defaultShimFor } from './shims.js';
-import type { RuntimeName, ServiceManagerKind, Settings, SnapshotterDataPolicy } from './types.js';
+import type {
+  ErofsMergeMode,
+  ErofsSnapshotterMode,
+  RuntimeName,
+  ServiceManagerKind,
+  Settings,
+  SnapshotterDataPolicy,
+} from './types.js';
 
 export interface SettingsFlags {
   readonly hostRoot?: string;
@@ -82,6 +89,12 @@ export function loadSettings(input: SettingsInput): Settings {
     agentHttpsProxy: v.AGENT_HTTPS_PROXY,
     agentNoProxy: v.AGENT_NO_PROXY,
     setupSnapshotters: Object.freeze([...v.EXPERIMENTAL_SETUP_SNAPSHOTTER]),
+    erofs: Object.freeze({
+      mode: v.EROFS_SNAPSHOTTER_MODE as ErofsSnapshotterMode,
+      merge: v.EROFS_MERGE_MODE as ErofsMergeMode,
+      dmverity: v.EROFS_DMVERITY,
+      fsverity: v.EROFS_FSVERITY === 'on',
+    }),
     snapshotterDataPolicy: (v['--snapshotter-data-policy'] ??
       v.SNAPSHOTTER_DATA_POLICY ??
       'clean-if-safe') as SnapshotterDataPolicy,

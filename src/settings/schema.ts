@@ -23,9 +23,12 @@ import {
   parseSuffix,
   type Parsed,
 } from './parse.js';
-import { defaultShimFor, defaultShimsFor, isKnownShim } from './shims.js';
+import { defaultShimFor, defaultShimsFor, isKnownShim, isRustShim } from './shims.js';
 import {
   DISTRIBUTIONS,
+  EROFS_FSVERITY_VALUES,
+  EROFS_MERGE_MODES,
+  EROFS_SNAPSHOTTER_MODES,
   RESTART_TIMEOUT_DEFAULT_MS,
   RESTART_TIMEOUT_MIN_MS,
   RUNTIMES,
@@ -53,6 +56,10 @@ export const ENV_KEYS = [
   'AGENT_NO_PROXY',
   'EXPERIMENTAL_SETUP_SNAPSHOTTER',
   'SNAPSHOTTER_DATA_POLICY',
+  'EROFS_SNAPSHOTTER_MODE',
+  'EROFS_MERGE_MODE',
+  'EROFS_DMVERITY',
+  'EROFS_FSVERITY',
   'MULTI_INSTALL_SUFFIX',
   'INSTALLATION_PREFIX',
   'CONTAINERD_CONFIG_FILE_NAME',
@@ -136,6 +143,12 @@ export function buildSchema(arch: string) {
           : bad(`a comma-separated subset of ${SNAPSHOTTERS.join(', ')}; ${quoteValue(unknown)} is not one`);
       }),
       SNAPSHOTTER_DATA_POLICY: oneOf(SNAPSHOTTER_DATA_POLICIES, undefined),
+      EROFS_SNAPSHOTTER_MODE: oneOf(EROFS_SNAPSHOTTER_MODES, 'disk'),
+      EROFS_MERGE_MODE: oneOf(EROFS_MERGE_MODES, 'merged'),
+      EROFS_DMVERITY: field((raw) =>
+        raw.trim() === '' ? ok(false) : raw.trim() === 'dmverity' ? ok(true) : bad('"dmverity", or unset'),
+      ),
+      EROFS_FSVERITY: oneOf(EROFS_FSVERITY_VALUES, 'on'),
       MULTI_INSTALL_SUFFIX: field(parseSuffix),
       INSTALLATION_PREFIX: field(parseInstallationPrefix),
       CONTAINERD_CONFIG_FILE_NAME: field(parseConfigFileName),
@@ -194,6 +207,18 @@ export function buildSchema(arch: string) {
       for (const key of ['AGENT_HTTPS_PROXY', 'AGENT_NO_PROXY'] as const) {
         const proxy: ProxySetting | undefined = v[key];
         if (proxy?.kind === 'perShim') for (const shim of proxy.values.keys()) needShim(key, shim);
+      }
+      if (v.EXPERIMENTAL_SETUP_SNAPSHOTTER?.includes('erofs') && v.EROFS_MERGE_MODE === 'merged') {
+        const goShims = [...(v.SNAPSHOTTER_HANDLER_MAPPING ?? [])]
+          .filter(([shim, snapshotter]) => snapshotter === 'erofs' && !isRustShim(shim))
+          .map(([shim]) => shim);
+        if (goShims.length > 0) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['SNAPSHOTTER_HANDLER_MAPPING'],
+            message: `no Go-runtime shim mapped to erofs while EROFS_MERGE_MODE is merged (the default): the Go runtime cannot use merged erofs layers, and ${goShims.join(', ')} ${goShims.length === 1 ? 'is one' : 'are'}; set EROFS_MERGE_MODE=unmerged, or map runtime-rs shims only`,
+          });
+        }
       }
       const runtime = v['--runtime'];
       const distribution = v.K8S_DISTRIBUTION;

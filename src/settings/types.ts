@@ -29,6 +29,29 @@ export type SetupSnapshotter = (typeof SNAPSHOTTERS)[number];
 export const SNAPSHOTTER_DATA_POLICIES = ['clean-if-safe', 'preserve'] as const;
 export type SnapshotterDataPolicy = (typeof SNAPSHOTTER_DATA_POLICIES)[number];
 
+/** `EROFS_SNAPSHOTTER_MODE`: the writable layer of an erofs container on disk (`default_size = "10G"`) or not. */
+export const EROFS_SNAPSHOTTER_MODES = ['disk', 'memory'] as const;
+export type ErofsSnapshotterMode = (typeof EROFS_SNAPSHOTTER_MODES)[number];
+
+/** `EROFS_MERGE_MODE`: image layers merged into one erofs view (runtime-rs only) or kept one per layer. */
+export const EROFS_MERGE_MODES = ['merged', 'unmerged'] as const;
+export type ErofsMergeMode = (typeof EROFS_MERGE_MODES)[number];
+
+/** `EROFS_FSVERITY` (kata-deploy's own): containerd's `enable_fsverity` for the erofs snapshotter. */
+export const EROFS_FSVERITY_VALUES = ['on', 'off'] as const;
+
+/** How the erofs snapshotter is set up (`EXPERIMENTAL_SETUP_SNAPSHOTTER=erofs`); read whether or not it is. */
+export interface ErofsSettings {
+  /** `EROFS_SNAPSHOTTER_MODE`, default `disk`. */
+  readonly mode: ErofsSnapshotterMode;
+  /** `EROFS_MERGE_MODE`, default `merged`. */
+  readonly merge: ErofsMergeMode;
+  /** `EROFS_DMVERITY=dmverity`: dm-verity for the erofs layers. */
+  readonly dmverity: boolean;
+  /** `EROFS_FSVERITY`, default `on` (upstream always enables fs-verity). */
+  readonly fsverity: boolean;
+}
+
 /** `--restart-timeout`: its default and its least value, in milliseconds. */
 export const RESTART_TIMEOUT_DEFAULT_MS = 60_000;
 export const RESTART_TIMEOUT_MIN_MS = 1000;
@@ -72,6 +95,8 @@ export interface Settings {
   readonly agentNoProxy: ProxySetting | undefined;
   /** `EXPERIMENTAL_SETUP_SNAPSHOTTER`. */
   readonly setupSnapshotters: readonly SetupSnapshotter[];
+  /** `EROFS_SNAPSHOTTER_MODE`, `EROFS_MERGE_MODE`, `EROFS_DMVERITY`, `EROFS_FSVERITY`. */
+  readonly erofs: ErofsSettings;
   /** `--snapshotter-data-policy`, else `SNAPSHOTTER_DATA_POLICY`; default `clean-if-safe`. */
   readonly snapshotterDataPolicy: SnapshotterDataPolicy;
   /** `MULTI_INSTALL_SUFFIX`; undefined when unset or empty. */
