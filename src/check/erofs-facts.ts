@@ -1,9 +1,8 @@
 /**
  * The facts the erofs rules read: the kernel's (file systems, modules, configuration; the same kernel from any
  * mount namespace, so read through a `HostFacts` reader) and mkfs.erofs, looked up in the directories of
- * containerd's PATH and asked for its version (with a deadline).
+ * containerd's PATH and asked for its version by the caller's runner (the check itself runs no program).
  */
-import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { quoteValue, UsageError } from '../errors/index.js';
@@ -24,21 +23,13 @@ export type RunVersion = (
   file: string,
 ) => Promise<{ ok: true; output: string } | { ok: false; reason: string }>;
 
-export const runVersion: RunVersion = (file) =>
-  new Promise((resolve) => {
-    execFile(file, ['--version'], { timeout: 10_000, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error) resolve({ ok: false, reason: error.message.split('\n')[0] ?? String(error) });
-      else resolve({ ok: true, output: `${stdout}${stderr}` });
-    });
-  });
-
 /**
  * mkfs.erofs in the first of `dirs` that has it (each entry: the directory as containerd sees it, and as this
  * process reaches it), then its `--version`.
  */
 export async function findMkfsErofs(
   dirs: readonly { readonly node: string; readonly here: string }[],
-  run: RunVersion = runVersion,
+  run: RunVersion,
 ): Promise<MkfsErofsFact> {
   for (const dir of dirs) {
     const here = join(dir.here, 'mkfs.erofs');

@@ -1,6 +1,6 @@
 /** The check as one call: observe the host through a `HostFacts` reader, then evaluate the rules. */
 import { evaluate } from './evaluate.js';
-import { findMkfsErofs, gatherErofsFacts, SYSTEMD_DEFAULT_PATH } from './erofs-facts.js';
+import { findMkfsErofs, gatherErofsFacts, SYSTEMD_DEFAULT_PATH, type RunVersion } from './erofs-facts.js';
 import { gatherFacts, type HostFacts } from './facts.js';
 import { erofsFindings, type ErofsWants } from './rules/erofs.js';
 import type { CheckReport, Hypervisor } from './types.js';
@@ -24,7 +24,10 @@ export interface CheckOptions {
   /** @default RELEASE_CHECK_TIMEOUT_MS (3 s) */
   readonly releaseTimeoutMs?: number;
   /** Also check what the erofs snapshotter needs (`EXPERIMENTAL_SETUP_SNAPSHOTTER=erofs`). */
-  readonly erofs?: ErofsWants;
+  readonly erofs?: ErofsWants & {
+    /** Runs `mkfs.erofs --version` (with a deadline); without it the version is not checked. */
+    readonly runVersion?: RunVersion;
+  };
 }
 
 export async function runCheck(host: HostFacts, options: CheckOptions = {}): Promise<CheckReport> {
@@ -40,11 +43,12 @@ export async function runCheck(host: HostFacts, options: CheckOptions = {}): Pro
       : erofsFindings(
           gatherErofsFacts(
             host,
-            host.root === '/'
+            host.root === '/' && options.erofs.runVersion !== undefined
               ? await findMkfsErofs(
                   [...new Set([...(process.env['PATH'] ?? '').split(':'), ...SYSTEMD_DEFAULT_PATH])]
                     .filter((d) => d.startsWith('/'))
                     .map((d) => ({ node: d, here: d })),
+                  options.erofs.runVersion,
                 )
               : { kind: 'not-run', reason: 'a fixture tree: no program is run' },
           ),

@@ -2,9 +2,24 @@ import { Option, type Command } from 'commander';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { HYPERVISORS, type Hypervisor } from '../check/types.js';
-import { UsageError } from '../errors/index.js';
+import { errorMessage, UsageError } from '../errors/index.js';
 import { emitResult } from '../output/emit.js';
+import { exec } from '../host/exec.js';
 import { globalOptions } from './context.js';
+
+/** `<program> --version` with a deadline: the one program the check runs (mkfs.erofs, when erofs is asked). */
+async function runVersionOf(
+  file: string,
+): Promise<{ ok: true; output: string } | { ok: false; reason: string }> {
+  try {
+    const r = await exec(file, ['--version'], { timeoutMs: 10_000 });
+    return r.code === 0
+      ? { ok: true, output: `${r.stdout}${r.stderr}` }
+      : { ok: false, reason: `exit ${r.code ?? r.signal}: ${r.stderr.trim().split('\n')[0] ?? ''}` };
+  } catch (error) {
+    return { ok: false, reason: errorMessage(error) };
+  }
+}
 
 interface CheckFlags {
   verbose?: boolean;
@@ -58,7 +73,7 @@ export function registerCheckCommand(program: Command): void {
         ...(flags.hypervisor === undefined ? {} : { hypervisor: flags.hypervisor }),
         ...(skipReleaseCheck === undefined ? {} : { skipReleaseCheck }),
         includePrereleases: flags.includeAllReleases === true,
-        ...(erofs === undefined ? {} : { erofs }),
+        ...(erofs === undefined ? {} : { erofs: { ...erofs, runVersion: runVersionOf } }),
       });
       emitResult(g.json, report, (r) => renderReport(r, flags.verbose === true));
       if (!report.capable) process.exitCode = 1;
