@@ -9,6 +9,8 @@ import { hypervisorOf, isRustShim, type RuntimeName, type Settings } from '../se
 /** The install directory upstream's payload is built for; paths under it are re-prefixed elsewhere. */
 export const DEFAULT_INSTALL_DIR = '/opt/kata';
 export const NYDUS_BASE_NAME = 'nydus-for-kata-tee';
+/** containerd's built-in erofs snapshotter: one per containerd, so never suffixed. */
+export const EROFS_SNAPSHOTTER = 'erofs';
 /** Shared by every kata-deploy on the node, whatever its suffix or runtime. */
 export const NODE_LOCK_FILE = '/run/lock/kata-deploy.lock';
 /** Where the process supervisor (hosts without systemd) finds its `<unit>.json` service specs. */

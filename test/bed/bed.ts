@@ -12,6 +12,7 @@ import { Service, tailFile } from './processes.js';
 import { strayPids, teardownBed, teardownBedSync, type TeardownTarget } from './teardown.js';
 import {
   containerdBinaries,
+  erofsUtilsBinDir,
   nydusBinaries,
   type ContainerdBinaries,
   type ContainerdVersion,
@@ -21,11 +22,16 @@ import { socketAnswers, waitUntil } from './wait.js';
 const CONTAINERD_START_TIMEOUT_MS = 20_000;
 const TASK_RUNNING_TIMEOUT_MS = 10_000;
 
-function containerdEnv(binaries: ContainerdBinaries, nydusBinDir: string | undefined): NodeJS.ProcessEnv {
+function containerdEnv(
+  binaries: ContainerdBinaries,
+  nydusBinDir: string | undefined,
+  erofsBinDir: string | undefined,
+): NodeJS.ProcessEnv {
   // The matching shim first; runc lives in /usr/sbin.
   const dirs = [
     binaries.shimDir,
     nydusBinDir,
+    erofsBinDir,
     ...(process.env['PATH'] ?? '').split(':'),
     '/usr/sbin',
     '/usr/bin',
@@ -54,6 +60,7 @@ class BedImpl implements Bed {
     readonly layout: BedLayout,
     readonly containerd: Service,
     readonly managedNydus: ManagedNydus | undefined,
+    readonly erofs = false,
   ) {
     this.version = binaries.version;
     this.root = layout.root;
@@ -79,7 +86,7 @@ class BedImpl implements Bed {
   }
 
   private snapshotterOf(opts: ImageTarget): string {
-    return opts.snapshotter ?? (this.managedNydus ? 'nydus' : 'overlayfs');
+    return opts.snapshotter ?? (this.managedNydus ? 'nydus' : this.erofs ? 'erofs' : 'overlayfs');
   }
 
   /**
@@ -216,9 +223,12 @@ class BedImpl implements Bed {
 export async function startBed(opts: BedOptions): Promise<Bed> {
   const binaries = containerdBinaries(opts.version);
   const withNydus = opts.nydus ?? true;
+  if (opts.erofs && opts.version !== '2.1')
+    throw new Error(`erofs needs containerd 2.1 or later; this bed runs ${opts.version}`);
+  const erofsBinDir = opts.erofs ? erofsUtilsBinDir() : undefined;
   const nydusBinDir = withNydus ? path.dirname(nydusBinaries().grpc) : undefined;
   const layout = await createLayout(opts.root);
-  const env = containerdEnv(binaries, nydusBinDir);
+  const env = containerdEnv(binaries, nydusBinDir, erofsBinDir);
   const config = containerdConfig({
     version: opts.version,
     root: layout.containerdRoot,
@@ -231,6 +241,7 @@ export async function startBed(opts: BedOptions): Promise<Bed> {
     cniConfDir: layout.cniConfDir,
     cniBinDir: layout.cniBinDir,
     nydusSocket: withNydus ? layout.nydus.socket : undefined,
+    erofs: opts.erofs ?? false,
     extraConfig: opts.extraConfig,
   });
   await writeFile(layout.configPath, config);
@@ -242,7 +253,7 @@ export async function startBed(opts: BedOptions): Promise<Bed> {
     env,
   });
   const nydus = withNydus ? await createNydus(layout.nydus, env) : undefined;
-  const bed = new BedImpl(binaries, layout, containerd, nydus);
+  const bed = new BedImpl(binaries, layout, containerd, nydus, opts.erofs ?? false);
   bed.registerExitCleanup();
   try {
     await nydus?.start();

@@ -15,6 +15,8 @@ export interface ContainerdConfigInput {
   cniConfDir?: string;
   cniBinDir?: string;
   nydusSocket?: string;
+  /** The erofs snapshotter and differ set up as kata-deploy sets them up on containerd 2.1. */
+  erofs?: boolean;
   extraConfig?: string;
 }
 
@@ -70,6 +72,20 @@ export function containerdConfig(input: ContainerdConfigInput): string {
       '[proxy_plugins.nydus]',
       '  type = "snapshot"',
       `  address = ${tomlString(input.nydusSocket)}`,
+    );
+  }
+  if (input.erofs) {
+    lines.push(
+      '',
+      '[plugins."io.containerd.service.v1.diff-service"]',
+      '  default = ["erofs", "walking"]',
+      '',
+      '[plugins."io.containerd.snapshotter.v1.erofs"]',
+      '  enable_fsverity = false',
+      '  set_immutable = true',
+      '',
+      '[plugins."io.containerd.differ.v1.erofs"]',
+      '  mkfs_options = ["-T0", "--mkfs-time", "--sort=none"]',
     );
   }
   if (input.extraConfig) lines.push('', input.extraConfig.trimEnd());

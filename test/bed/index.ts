@@ -1,6 +1,13 @@
 // The real test bed: private containerd 1.6 / 1.7 / 2.1 with the real nydus-snapshotter, generated images, a
 // local registry. See README.md.
-export { ALL_VERSIONS, bedCacheDir, containerdBinaries, nydusBinaries } from './versions.js';
+export {
+  ALL_VERSIONS,
+  bedCacheDir,
+  containerdBinaries,
+  erofsUtilsBinDir,
+  nydusBinaries,
+} from './versions.js';
+export { clearImmutable } from './teardown.js';
 export type { ContainerdBinaries, ContainerdVersion, NydusBinaries } from './versions.js';
 export { startBed, withBed } from './bed.js';
 export { waitForSnapshotter } from './snapshotter-wait.js';

@@ -2,7 +2,8 @@
 // whatever is left by pid, then the daemons, then mounts, cgroups and files. Only what the bed started is
 // killed: the pids it spawned, shims serving its socket, and processes inside its own cgroups.
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { RunResult } from './exec.js';
 import { cgroupPids, removeCgroups } from './cgroups.js';
@@ -94,7 +95,11 @@ export async function teardownBed(t: TeardownTarget): Promise<void> {
   const cgroupsLeft = removeCgroups(t.layout.cgroupName);
   if (cgroupsLeft.length > 0) problems.push(`cgroups not removed: ${cgroupsLeft.join(', ')}`);
   // Removing files below a live mount would delete inside the mounted filesystem: keep the root then.
-  if (!mountsLeft) for (const root of roots) await rm(root, { recursive: true, force: true });
+  if (!mountsLeft)
+    for (const root of roots) {
+      clearImmutable(root);
+      await rm(root, { recursive: true, force: true });
+    }
   if (problems.length > 0) {
     throw new Error(`test bed teardown of ${t.layout.root} was incomplete:\n- ${problems.join('\n- ')}`);
   }
@@ -109,5 +114,17 @@ export function teardownBedSync(t: TeardownTarget): void {
   const roots = [t.layout.root, t.layout.socketDir].filter((r): r is string => r !== undefined);
   const mountsLeft = roots.some((root) => unmountUnderSync(root).length > 0);
   removeCgroups(t.layout.cgroupName);
-  if (!mountsLeft) for (const root of roots) rmSync(root, { recursive: true, force: true });
+  if (!mountsLeft)
+    for (const root of roots) {
+      clearImmutable(root);
+      rmSync(root, { recursive: true, force: true });
+    }
+}
+
+/**
+ * containerd's erofs snapshotter marks its layer files immutable (`set_immutable`), which no rm can delete:
+ * the flag is cleared below the bed's own root first (nothing outside it).
+ */
+export function clearImmutable(root: string): void {
+  if (existsSync(root)) spawnSync('chattr', ['-R', '-f', '-i', root], { stdio: 'ignore' });
 }

@@ -14,6 +14,11 @@ export interface BedOptions {
   root?: string;
   /** TOML appended to the containerd config. */
   extraConfig?: string;
+  /**
+   * containerd's erofs snapshotter and differ (2.1 only): mkfs.erofs on containerd's PATH and the diff service
+   * trying erofs first. fs-verity stays off (this kernel has no CONFIG_FS_VERITY). Default false.
+   */
+  erofs?: boolean;
 }
 
 export interface CtrOptions {
@@ -24,7 +29,7 @@ export interface CtrOptions {
 
 export interface ImageTarget {
   namespace?: string;
-  /** Default 'nydus' ('overlayfs' on a bed without nydus). */
+  /** Default 'nydus' ('overlayfs' on a bed without nydus; 'erofs' on a bed with erofs and without nydus). */
   snapshotter?: string;
 }
 

@@ -96,3 +96,13 @@ export function nydusBinaries(): NydusBinaries {
     overlayfs: requireExecutable(path.join(bin, 'nydus-overlayfs'), 'nydus-overlayfs'),
   };
 }
+
+/**
+ * The directory holding the `mkfs.erofs` wrapper (erofs-utils from trixie, run with trixie's libc; see
+ * scripts/provision.sh). Put it on containerd's PATH for its erofs differ.
+ */
+export function erofsUtilsBinDir(): string {
+  const dir = path.join(bedCacheDir(), 'erofs-utils', 'bin');
+  requireExecutable(path.join(dir, 'mkfs.erofs'), 'mkfs.erofs (erofs-utils)');
+  return dir;
+}

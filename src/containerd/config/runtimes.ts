@@ -38,6 +38,13 @@ export function pluginPaths(configVersion: number): PluginPaths {
   };
 }
 
+/** containerd's erofs plugins (2.1 and later) and the diff service that picks the differ. */
+export const EROFS_PLUGINS = {
+  snapshotter: ['plugins', 'io.containerd.snapshotter.v1.erofs'],
+  differ: ['plugins', 'io.containerd.differ.v1.erofs'],
+  diffService: ['plugins', 'io.containerd.service.v1.diff-service'],
+} as const satisfies Record<string, TomlPath>;
+
 export function handlerTable(h: HandlerNames): TomlTable {
   const table: TomlTable = {
     runtime_type: h.runtimeType,
