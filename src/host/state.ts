@@ -20,6 +20,24 @@ export const fileRecordSchema = z.object({
 });
 export type FileRecord = z.infer<typeof fileRecordSchema>;
 
+/**
+ * The snapshotters an install set up and how handlers map to them, so the next install knows what it leaves
+ * behind (lifecycle/snapshotters/transition.ts). Absent in states written before it was recorded.
+ */
+export const snapshotterRecordSchema = z.object({
+  /** `EXPERIMENTAL_SETUP_SNAPSHOTTER` of that install. */
+  setup: z.array(z.string()),
+  /** Handler → snapshotter instance (`SNAPSHOTTER_HANDLER_MAPPING`, as written into containerd's config). */
+  mapping: z.record(z.string(), z.string()),
+  /** The erofs settings written, when erofs was set up. */
+  erofs: z
+    .object({ mode: z.string(), merge: z.string(), dmverity: z.boolean(), fsverity: z.boolean() })
+    .optional(),
+  /** Snapshotters no longer wanted that still serve containers' records, kept running until those are gone. */
+  retained: z.array(z.string()).optional(),
+});
+export type SnapshotterRecord = z.infer<typeof snapshotterRecordSchema>;
+
 export const installStateSchema = z.object({
   version: z.literal(1),
   suffix: z.string().optional(),
@@ -30,6 +48,7 @@ export const installStateSchema = z.object({
   files: z.record(z.string(), fileRecordSchema),
   /** Directories outside the install dir that kata-deploy created, outermost first. */
   createdDirs: z.array(z.string()),
+  snapshotters: snapshotterRecordSchema.optional(),
   /** The phase of the last run: an `installing` or `cleaning` state means that run was interrupted. */
   phase: z.enum(['installing', 'installed', 'cleaning']),
 });

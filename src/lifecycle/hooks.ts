@@ -3,7 +3,8 @@
  * planning (`observe`), adds its own steps to install (before the Kata artifacts and containerd's
  * configuration, and a readiness check after containerd's restart) and to cleanup (first, while containerd
  * still has its configuration), and contributes tables to kata-deploy's containerd edit (proxy plugins and the
- * like), which are written and removed together with the runtime handlers.
+ * like), which are written and removed together with the runtime handlers. Every hook observes on every run,
+ * set up or not, so an install can leave a snapshotter the previous one set up (`planRetire`).
  */
 import type { ConfigEdit } from '../containerd/config/edit.js';
 import type { Host } from '../host/index.js';
@@ -40,6 +41,14 @@ export interface SnapshotterHook {
   planInstallReady?(ctx: SnapshotterHookContext): readonly Step[];
   containerdEdit(ctx: SnapshotterHookContext): ConfigEdit;
   planCleanup(ctx: SnapshotterHookContext): readonly Step[];
+  /**
+   * An install that no longer sets this snapshotter up (transition.ts): the steps that leave it (its records
+   * first), and whether it must keep serving because containers still use it — then its `containerdEdit`
+   * stays and the install state records it as retained until a later run finds it free.
+   */
+  planRetire?(ctx: SnapshotterHookContext): { readonly steps: readonly Step[]; readonly retain: boolean };
+  /** Whether an earlier install evidently set it up, for states that did not record it (older kata-deploy). */
+  foundOnNode?(ctx: SnapshotterHookContext): boolean;
 }
 
 export function hookContext(

@@ -15,6 +15,7 @@ import type { Settings } from '../settings/index.js';
 import { hookContext, type SnapshotterHook } from './hooks.js';
 import type { Observed } from './observe.js';
 import type { Step } from './steps.js';
+import { hooksOnNode } from './snapshotters/transition.js';
 
 export function planCleanup(
   settings: Settings,
@@ -28,7 +29,7 @@ export function planCleanup(
     (main === undefined ? undefined : configVersionOf(main)) ??
     (observed.containerdVersion.major >= 2 ? 3 : 2);
   const base = { settings, names, observed, configVersion };
-  const active = hooks.filter((h) => settings.setupSnapshotters.includes(h.name));
+  const active = hooksOnNode(settings, state?.snapshotters, hooks);
   const kata = kataConfigEdit({
     configVersion,
     handlers: names.handlers,

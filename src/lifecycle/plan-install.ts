@@ -19,6 +19,7 @@ import { hookContext, type SnapshotterHook } from './hooks.js';
 import type { Observed } from './observe.js';
 import type { Step } from './steps.js';
 import { missingDirs, sameState, sharedCreatedDirs } from './plan-util.js';
+import { planTransition } from './snapshotters/transition.js';
 
 export const CREATED_MARKER_TEXT =
   'This configuration file was created by kata-deploy; `kata-deploy cleanup` removes it.\n';
@@ -38,11 +39,12 @@ export function planInstall(
   });
   const hookBase = { settings, names, observed, configVersion: layout.configVersion };
   const active = hooks.filter((h) => settings.setupSnapshotters.includes(h.name));
+  const transition = planTransition(settings, observed, hooks, hookBase);
   const edit = kataConfigEdit({
     configVersion: layout.configVersion,
     handlers: names.handlers,
     debug: settings.debug,
-    extra: active.map((h) => h.containerdEdit(hookContext(hookBase, h))),
+    extra: [...active, ...transition.retained].map((h) => h.containerdEdit(hookContext(hookBase, h))),
   });
   const changes = planConfigInstall(layout, edit, {
     files: observed.files,
@@ -100,6 +102,7 @@ export function planInstall(
     installDir: names.installDir,
     handlers: names.handlers.map((h) => h.handler),
     createdDirs,
+    snapshotters: transition.record,
   };
   const installing: InstallState = { ...base, files: { ...state?.files, ...records }, phase: 'installing' };
   const installed: InstallState = { ...base, files: records, phase: 'installed' };
@@ -110,6 +113,7 @@ export function planInstall(
   );
   const work: Step[] = [
     ...backups,
+    ...transition.steps,
     ...active.flatMap((h) => h.planInstall(hookContext(hookBase, h))),
     ...planArtifactsInstall(settings, names, observed.artifacts!),
     ...configDirs.map((path): Step => ({ kind: 'mkdir', path })),

@@ -77,16 +77,16 @@ export async function runLifecycle(action: LifecycleAction, options: RunOptions)
         onWait: (holder) => log.info(`waiting for another kata-deploy (${holder}) to release the node lock`),
       });
   try {
-    const active = hooks.filter((h) => settings.setupSnapshotters.includes(h.name));
+    // Every hook observes, set up or not: an install may leave a snapshotter the previous one set up.
     const seen = await observe({
       settings,
       host,
       log,
       withArtifacts: action === 'install',
-      extraPaths: (names) => active.flatMap((h) => h.observePaths?.(names) ?? []),
+      extraPaths: (names) => hooks.flatMap((h) => h.observePaths?.(names) ?? []),
     });
     const facts = new Map<string, unknown>();
-    for (const h of active)
+    for (const h of hooks)
       facts.set(h.name, await h.observe?.({ settings, host, names: seen.names, action }));
     const observed: Observed = { ...seen, snapshotterFacts: facts };
     log.info(

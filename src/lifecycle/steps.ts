@@ -64,6 +64,8 @@ export type Step =
       readonly snapshotter: string;
       readonly socket: string;
       readonly dataDir: string;
+      /** Built into containerd (erofs): it answers when containerd does; its store is never wiped. */
+      readonly builtIn?: boolean;
     }
   /**
    * Gated on the verdict this run recorded for `snapshotter`: wipe its data dir (mounts below it first) only
@@ -109,7 +111,9 @@ export function describeStep(step: Step): string {
     case 'service':
       return `${step.action === 'daemonReload' ? 'reload service definitions' : `${step.action} ${step.unit}`}${step.ifActive ? ' (if active)' : ''}`;
     case 'cleanSnapshotterRecords':
-      return `remove containerd's records of ${step.snapshotter} that no workload needs, while it still runs (or count them in meta.db if it does not answer)`;
+      return step.builtIn
+        ? `remove containerd's records of ${step.snapshotter} that no workload needs (built into containerd: its store stays containerd's)`
+        : `remove containerd's records of ${step.snapshotter} that no workload needs, while it still runs (or count them in meta.db if it does not answer)`;
     case 'wipeSnapshotterData':
       return `wipe ${step.dataDir} only if no record of ${step.snapshotter} is left (previous step's verdict, checked again); otherwise keep it`;
     case 'waitSnapshotter':

@@ -23,7 +23,7 @@ import type { TomlPath, TomlValue } from '../../containerd/config/toml.js';
 import { formatVersion, type ContainerdVersion } from '../../containerd/config/version.js';
 import { HostError, UsageError, errorMessage } from '../../errors/index.js';
 import type { Host } from '../../host/index.js';
-import { SERVICE_SPEC_DIR } from '../../names/index.js';
+import { EROFS_SNAPSHOTTER, SERVICE_SPEC_DIR } from '../../names/index.js';
 import type { ErofsSettings, Settings } from '../../settings/index.js';
 import type { HookObserveInput, SnapshotterHook, SnapshotterHookContext } from '../hooks.js';
 import type { Step } from '../steps.js';
@@ -155,6 +155,15 @@ function planInstall(ctx: SnapshotterHookContext): Step[] {
   return [];
 }
 
+/** Cleans containerd's records of erofs that no workload needs; its store is containerd's, never wiped. */
+export const EROFS_CLEAN_STEP: Step = {
+  kind: 'cleanSnapshotterRecords',
+  snapshotter: EROFS_SNAPSHOTTER,
+  socket: '',
+  dataDir: `<containerd root>/io.containerd.snapshotter.v1.${EROFS_SNAPSHOTTER}`,
+  builtIn: true,
+};
+
 export const erofsHook: SnapshotterHook = {
   name: 'erofs',
   observe,
@@ -162,4 +171,7 @@ export const erofsHook: SnapshotterHook = {
   containerdEdit: (ctx) => erofsEdit(ctx.settings, ctx.configVersion, ctx.observed.containerdVersion),
   // containerd's own store: its records stay valid after uninstall (erofs is built in), so nothing is wiped.
   planCleanup: () => [],
+  // Built in: left behind, its records that no workload needs go; containers on it keep running without
+  // kata-deploy's configuration (that only tells the differ how to unpack new layers).
+  planRetire: () => ({ steps: [EROFS_CLEAN_STEP], retain: false }),
 };

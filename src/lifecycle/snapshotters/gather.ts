@@ -4,6 +4,7 @@
  * verdict — unmount below the data dir and remove it. Every source that cannot be read is recorded as
  * such, never as "empty".
  */
+import { dirname, join } from 'node:path';
 import { errorMessage } from '../../errors/index.js';
 import { ContainerdClient } from '../../containerd/api/index.js';
 import { readMetaDb, type MetaDbView } from '../../containerd/metadb/index.js';
@@ -38,13 +39,20 @@ export interface GateTarget {
   /** Node paths. */
   readonly socket: string;
   readonly dataDir: string;
+  /**
+   * A snapshotter built into containerd (erofs): it answers exactly when containerd does, and its inventory is
+   * its own metadata.db under containerd's root. Its store is containerd's: never wiped.
+   */
+  readonly builtIn?: boolean;
 }
 
-async function connectContainerd(ctx: GateContext): Promise<ContainerdClient | undefined> {
+async function connectContainerd(
+  ctx: Pick<GateContext, 'host' | 'names'> & { readonly log?: Logger },
+): Promise<ContainerdClient | undefined> {
   try {
     return await ContainerdClient.connect({ socket: ctx.host.path(ctx.names.containerd.socket) });
   } catch (error) {
-    ctx.log.debug(`containerd does not answer: ${errorMessage(error)}`);
+    ctx.log?.debug(`containerd does not answer: ${errorMessage(error)}`);
     return undefined;
   }
 }
@@ -71,7 +79,7 @@ function count(view: MetaDbView, snapshotter: string) {
 
 /** meta.db from the one locator, read; a path not found or a read that failed is evidence not seen. */
 async function readMetaDbOf(
-  ctx: GateContext,
+  ctx: Pick<GateContext, 'host' | 'names'>,
   client: ContainerdClient | undefined,
   snapshotter: string,
 ): Promise<MetaDbRead> {
@@ -203,10 +211,26 @@ async function doctorPass(
 ): Promise<DoctorReading | undefined> {
   if (meta.path === undefined || meta.reading.evidence.status !== 'seen') return undefined;
   const view = await readMetaDb(meta.path);
-  const backend = await readBackendInventory({
-    address: { path: ctx.host.path(target.socket), how: `kata-deploy's socket for ${target.snapshotter}` },
-    root: { path: ctx.host.path(target.dataDir), how: `kata-deploy's data dir for ${target.snapshotter}` },
-  });
+  const containerdRoot = dirname(dirname(meta.path));
+  const backend = await readBackendInventory(
+    target.builtIn === true
+      ? {
+          root: {
+            path: join(containerdRoot, `io.containerd.snapshotter.v1.${target.snapshotter}`),
+            how: `containerd's root ${containerdRoot} (built-in snapshotter)`,
+          },
+        }
+      : {
+          address: {
+            path: ctx.host.path(target.socket),
+            how: `kata-deploy's socket for ${target.snapshotter}`,
+          },
+          root: {
+            path: ctx.host.path(target.dataDir),
+            how: `kata-deploy's data dir for ${target.snapshotter}`,
+          },
+        },
+  );
   const report = diagnose(view, target.snapshotter, backend, meta.reading.evidence);
   return {
     healthy: report.healthy,
@@ -220,7 +244,15 @@ async function doctorPass(
 export async function decide(ctx: GateContext, target: GateTarget): Promise<SnapshotterOutcome> {
   const client = await connectContainerd(ctx);
   try {
-    const state = await snapshotterState(ctx, target.socket, 5_000);
+    const state: SnapshotterState =
+      target.builtIn === true
+        ? client !== undefined
+          ? { state: 'answers' }
+          : {
+              state: 'stopped',
+              detail: 'containerd does not answer, and a built-in snapshotter runs inside it',
+            }
+        : await snapshotterState(ctx, target.socket, 5_000);
     let meta = await readMetaDbOf(ctx, client, target.snapshotter);
     let engine: EngineReading | undefined;
     let doctor: DoctorReading | undefined;
@@ -231,7 +263,7 @@ export async function decide(ctx: GateContext, target: GateTarget): Promise<Snap
       if (engine.clean === true) doctor = await doctorPass(ctx, target, meta);
     }
     const tasks = await heldByOf(client, meta.containers);
-    return decideWipe({
+    const outcome = decideWipe({
       snapshotter: target.snapshotter,
       dataDir: target.dataDir,
       socket: target.socket,
@@ -243,6 +275,24 @@ export async function decide(ctx: GateContext, target: GateTarget): Promise<Snap
       heldBy: heldBy ?? tasks.heldBy,
       tasks: tasks.tasks,
     });
+    return target.builtIn === true ? { ...outcome, builtIn: true } : outcome;
+  } finally {
+    client?.close();
+  }
+}
+
+/**
+ * The containers whose snapshots live in `snapshotter`, from meta.db (located by the one locator); evidence
+ * not seen when meta.db was not found or not read, never an empty list.
+ */
+export async function containersUsing(
+  ctx: Pick<GateContext, 'host' | 'names'>,
+  snapshotter: string,
+): Promise<{ evidence: Evidence; containers: readonly { namespace: string; id: string }[] }> {
+  const client = await connectContainerd(ctx);
+  try {
+    const meta = await readMetaDbOf(ctx, client, snapshotter);
+    return { evidence: meta.reading.evidence, containers: meta.containers };
   } finally {
     client?.close();
   }
@@ -264,6 +314,8 @@ export async function wipe(
     reasons,
     evidence: evidence ?? verdict?.evidence ?? [],
   });
+  if (target.builtIn === true)
+    return kept(["a built-in snapshotter's store is containerd's own: kata-deploy never wipes it"]);
   if (verdict?.decision !== 'wipe-safe')
     return kept(
       verdict === undefined ? ['no verdict on its records was reached in this run'] : verdict.reasons,

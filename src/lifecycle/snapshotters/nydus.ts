@@ -21,6 +21,8 @@ import type { Settings } from '../../settings/index.js';
 import type { HookObserveInput, SnapshotterHook, SnapshotterHookContext } from '../hooks.js';
 import type { Step } from '../steps.js';
 import { renderTemplate, type TemplateValue } from './template.js';
+import { containersUsing } from './gather.js';
+import type { Evidence } from '../../evidence/index.js';
 
 export interface NydusPayload {
   /** Real paths of the binaries to copy. */
@@ -32,11 +34,16 @@ export interface NydusPayload {
 }
 
 export interface NydusFacts {
-  /** Install only. */
+  /** Install only, when nydus is set up. */
   readonly payload: NydusPayload | undefined;
   /** A unit file or service spec of this instance exists. */
   readonly serviceDefined: boolean;
   readonly dataDirExists: boolean;
+  /**
+   * When nydus is not set up by this run but is on the node: the containers whose snapshots live in it (from
+   * meta.db), or evidence that says why that is not known.
+   */
+  readonly usage?: { readonly evidence: Evidence; readonly containers: readonly unknown[] };
 }
 
 async function readPayload(settings: Settings): Promise<NydusPayload> {
@@ -67,11 +74,14 @@ async function observe(input: HookObserveInput): Promise<NydusFacts> {
   const { settings, host, names } = input;
   const n = names.nydus;
   const serviceFile = settings.serviceManager === 'systemd' ? n.unitFile : n.serviceSpecFile;
-  return {
-    payload: input.action === 'install' ? await readPayload(settings) : undefined,
+  const setUp = settings.setupSnapshotters.includes('nydus');
+  const facts = {
+    payload: input.action === 'install' && setUp ? await readPayload(settings) : undefined,
     serviceDefined: (await host.lstat(serviceFile)) !== undefined,
     dataDirExists: (await host.lstat(n.dataDir)) !== undefined,
   };
+  if (setUp || input.action !== 'install' || (!facts.serviceDefined && !facts.dataDirExists)) return facts;
+  return { ...facts, usage: await containersUsing({ host, names }, n.name) };
 }
 
 function factsOf(ctx: SnapshotterHookContext): NydusFacts {
@@ -182,6 +192,28 @@ function planCleanup(ctx: SnapshotterHookContext): Step[] {
   return steps;
 }
 
+/**
+ * Leaving nydus (an install that no longer sets it up): with positive evidence that no container uses it, the
+ * same steps as cleanup (records, stop, the gated wipe, service and binaries); otherwise it keeps serving —
+ * its records that no workload needs are cleaned, its service and proxy plugin stay, and the next run looks
+ * again. Nothing is ever decided on meta.db that was not read.
+ */
+function planRetire(ctx: SnapshotterHookContext): { steps: Step[]; retain: boolean } {
+  const facts = factsOf(ctx);
+  const n = ctx.names.nydus;
+  const installed = ctx.observed.existingDirs.has(n.installDir);
+  if (!facts.serviceDefined && !facts.dataDirExists && !installed) return { steps: [], retain: false };
+  const free = facts.usage?.evidence.status === 'seen' && facts.usage.containers.length === 0;
+  if (free || !facts.serviceDefined) return { steps: planCleanup(ctx), retain: false };
+  const clean: Step = {
+    kind: 'cleanSnapshotterRecords',
+    snapshotter: n.name,
+    socket: n.socket,
+    dataDir: n.dataDir,
+  };
+  return { steps: ctx.settings.snapshotterDataPolicy === 'preserve' ? [] : [clean], retain: true };
+}
+
 function containerdEdit(ctx: SnapshotterHookContext): ConfigEdit {
   const { settings, names, configVersion } = ctx;
   const n = names.nydus;
@@ -221,4 +253,9 @@ export const nydusHook: SnapshotterHook = {
   ],
   containerdEdit,
   planCleanup,
+  planRetire,
+  foundOnNode: (ctx) => {
+    const facts = factsOf(ctx);
+    return facts.serviceDefined || facts.dataDirExists;
+  },
 };

@@ -26,11 +26,21 @@ export interface SnapshotterOutcome {
   readonly reasons: readonly string[];
   /** Every source the verdict rested on, seen or not. */
   readonly evidence?: readonly Evidence[];
+  /** Built into containerd (erofs): its records were cleaned, its store is never wiped. */
+  readonly builtIn?: boolean;
 }
 
 /** One line for the log and the text report. */
 export function describeOutcome(o: SnapshotterOutcome): string {
   const records = o.records === undefined ? 'unknown number of' : String(o.records);
+  if (o.builtIn) {
+    const held = o.heldBy.map((h) => `${h.namespace}/${h.container} (task ${h.taskStatus})`);
+    return (
+      `${o.snapshotter}: ${records} records left in containerd's own store (checked via ${o.source})` +
+      (held.length > 0 ? `; held by ${held.join(', ')}` : '') +
+      (o.reasons.length > 0 && o.decision !== 'wipe-safe' ? `; ${o.reasons.join('; ')}` : '')
+    );
+  }
   if (o.decision === 'wiped' || o.decision === 'wipe-safe')
     return `${o.snapshotter}: ${o.dataDir} ${o.decision === 'wiped' ? 'wiped' : 'may be wiped'} (${records} records left, checked via ${o.source})`;
   const held = o.heldBy.map((h) => `${h.namespace}/${h.container} (task ${h.taskStatus})`);
