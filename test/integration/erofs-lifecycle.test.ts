@@ -143,21 +143,21 @@ describe('erofs on containerd 2.1.9', () => {
     assert.equal(layers.length, 4, 'busybox (1) and app (3) unpacked as layer.erofs by mkfs.erofs');
     const log = await readFile(join(n.root, 'var/log/containerd.log'), 'utf8');
     assert.match(log, /running \S*mkfs\.erofs \[mkfs\.erofs --tar=f .*-T0 --mkfs-time --sort=none/);
-    await n.runContainer('c1', refs['busybox']!, 'erofs');
+    await n.runContainer('erofs-c1', refs['busybox']!, 'erofs');
     // containerd runs in a mount namespace of its own: its mounts are seen through its pid.
     const pid = (await n.host.readText('/run/kata-deploy/services/containerd.service.pid'))!.split(' ')[0];
     const mounts = await readFile(`/proc/${pid}/mountinfo`, 'utf8');
     assert.match(mounts, new RegExp(`${store}/\\d+/fs .* - erofs `), 'layers mounted as erofs');
     assert.match(mounts, new RegExp(`- overlay overlay rw,lowerdir=${store}/\\d+/fs,upperdir=${store}/\\d+/fs`));
     console.log(
-      `--- c1: task ${await n.taskStatus('c1')} (pid ${await n.taskPid('c1')}) on erofs layers ---`,
+      `--- erofs-c1: task ${await n.taskStatus('erofs-c1')} (pid ${await n.taskPid('erofs-c1')}) on erofs layers ---`,
     );
     const doctor = await n.snapshots('doctor', 'erofs');
     assert.equal(doctor.json['healthy'], true, JSON.stringify(doctor.json));
 
     const cleanup = await n.ok('cleanup', ON_21);
     assert.equal(cleanup.verification?.verdict, 'positive');
-    assert.equal(await n.taskStatus('c1'), 'RUNNING', 'the container outlives the uninstall');
+    assert.equal(await n.taskStatus('erofs-c1'), 'RUNNING', 'the container outlives the uninstall');
     assert.deepEqual(await tree(n.root), before, 'uninstall gives the tree back byte for byte');
     const afterDoctor = await n.snapshots('doctor', 'erofs');
     assert.equal(afterDoctor.json['healthy'], true, JSON.stringify(afterDoctor.json));
