@@ -148,7 +148,10 @@ describe('erofs on containerd 2.1.9', () => {
     const pid = (await n.host.readText('/run/kata-deploy/services/containerd.service.pid'))!.split(' ')[0];
     const mounts = await readFile(`/proc/${pid}/mountinfo`, 'utf8');
     assert.match(mounts, new RegExp(`${store}/\\d+/fs .* - erofs `), 'layers mounted as erofs');
-    assert.match(mounts, new RegExp(`- overlay overlay rw,lowerdir=${store}/\\d+/fs,upperdir=${store}/\\d+/fs`));
+    assert.match(
+      mounts,
+      new RegExp(`- overlay overlay rw,lowerdir=${store}/\\d+/fs,upperdir=${store}/\\d+/fs`),
+    );
     console.log(
       `--- erofs-c1: task ${await n.taskStatus('erofs-c1')} (pid ${await n.taskPid('erofs-c1')}) on erofs layers ---`,
     );
