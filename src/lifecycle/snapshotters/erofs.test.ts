@@ -139,12 +139,17 @@ function observedWith(
   } as unknown as Observed;
 }
 
-function transition(settings: Settings, record: SnapshotterRecord | undefined, nydus: Partial<NydusFacts>) {
+function transition(
+  settings: Settings,
+  record: SnapshotterRecord | undefined,
+  nydus: Partial<NydusFacts>,
+  siblingStates: InstallState[] = [],
+) {
   const facts = new Map<string, unknown>([
     ['nydus', { payload: undefined, serviceDefined: true, dataDirExists: true, ...nydus }],
     ['erofs', { host: undefined }],
   ]);
-  const observed = observedWith(record, settings, facts);
+  const observed = { ...observedWith(record, settings, facts), siblingStates } as Observed;
   const hooks: SnapshotterHook[] = [nydusHook, erofsHook];
   return planTransition(settings, observed, hooks, {
     settings,
@@ -220,6 +225,10 @@ describe('changing snapshotters: what the next install leaves behind', () => {
         builtIn: true,
       },
     ]);
+    const sibling = transition(settingsWith({ ...ON_21, ...rs }), before, {}, [
+      { snapshotters: { setup: ['erofs'], mapping: {} } } as unknown as InstallState,
+    ]);
+    assert.deepEqual(sibling.steps, [], 'another install on the node still uses erofs');
     const same = transition(
       settingsWith({ ...ON_21, ...rs, EROFS_MERGE_MODE: 'merged', EROFS_SNAPSHOTTER_MODE: 'disk' }),
       before,

@@ -9,6 +9,8 @@
  *   removed once no container uses it, and kept serving (service, proxy plugin) until then.
  * - erofs set up before and now, with another merge mode or dm-verity setting: the layers were built for the
  *   old layout, so its records that no workload needs are cleaned and the next pull unpacks them anew.
+ * - erofs is one per containerd: while another install on the node (MULTI_INSTALL_SUFFIX) records it as set
+ *   up, its records are left alone.
  * - A snapshotter kata-deploy did not set up (overlayfs, the node's default) is never cleaned: its records
  *   belong to every workload on the node. A handler mapping that moves off it only changes the mapping.
  */
@@ -48,6 +50,8 @@ export function planTransition(
     const ctx = hookContext(base, hook);
     const wasSetUp = previous === undefined ? (hook.foundOnNode?.(ctx) ?? false) : before.has(hook.name);
     if (!wasSetUp || hook.planRetire === undefined) continue;
+    // erofs is one per containerd: another install on this node that sets it up still uses its records.
+    if (hook.name === 'erofs' && siblingUsesErofs(observed)) continue;
     const leave = hook.planRetire(ctx);
     steps.push(...leave.steps);
     if (leave.retain) retained.push(hook);
@@ -57,7 +61,8 @@ export function planTransition(
     erofs !== undefined &&
     previous?.setup.includes('erofs') === true &&
     previous.erofs !== undefined &&
-    (previous.erofs.merge !== erofs.merge || previous.erofs.dmverity !== erofs.dmverity)
+    (previous.erofs.merge !== erofs.merge || previous.erofs.dmverity !== erofs.dmverity) &&
+    !siblingUsesErofs(observed)
   )
     steps.push(EROFS_CLEAN_STEP);
   const mapping: Record<string, string> = {};
@@ -73,6 +78,10 @@ export function planTransition(
       ...(retained.length > 0 ? { retained: retained.map((h) => h.name) } : {}),
     },
   };
+}
+
+function siblingUsesErofs(observed: Observed): boolean {
+  return (observed.siblingStates ?? []).some((s) => s.snapshotters?.setup.includes('erofs') === true);
 }
 
 /** The hooks cleanup runs: those set up now, and those the install state says are on the node. */
