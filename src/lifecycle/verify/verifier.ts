@@ -4,8 +4,7 @@
  * more before failing with the reason. Verification reads what containerd actually loaded: `containerd config
  * dump` (imports resolved) and, where the CRI plugin runs, its runtime status.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { patch } from '@decimalturn/toml-patch';
 import { HostError } from '../../errors/index.js';
@@ -151,7 +150,7 @@ async function dumpedHandlers(options: VerifierOptions): Promise<string[] | unde
     );
     mapped = patch(text, updated);
   }
-  const dir = await mkdtemp(join(tmpdir(), 'kata-deploy-dump-'));
+  const dir = await host.makeScratchDir('dump'); // under the host root, never the machine's /tmp
   try {
     await writeFile(join(dir, 'config.toml'), mapped);
     const args = ['--config', join(dir, 'config.toml'), 'config', 'dump'];
@@ -175,6 +174,6 @@ async function dumpedHandlers(options: VerifierOptions): Promise<string[] | unde
     }
     return [...found];
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await host.removeScratchDir(dir);
   }
 }
