@@ -265,6 +265,36 @@ describe('convergence after a crash at each step', () => {
   });
 });
 
+describe('convergence after a crash at each step of cleanup', () => {
+  it('cleanup again restores the host, whichever step the first cleanup died after', async () => {
+    // /var/lib exists on every node: a cleanup that lost its state after removing it knows that
+    // /var/lib/kata-deploy is kata-deploy's by name, but not who created /var/lib.
+    await mkdir(join(root, 'var/lib'), { recursive: true });
+    const { settings, host, run } = setup();
+    const before = await snapshot();
+    await run('install');
+    const observed = await observe({ settings, host, log: silentLogger, withArtifacts: false });
+    const steps = planCleanup(settings, observed, []);
+    for (let n = 1; n < steps.length; n++) {
+      await applySteps(steps.slice(0, n), {
+        host,
+        names: observed.names,
+        log: silentLogger,
+        verifier: fakeVerifier(),
+        command: 'cleanup',
+        outcomes: new Map(),
+      });
+      await run('cleanup');
+      assert.deepEqual(
+        await snapshot(),
+        before,
+        `cleanup after a crash after step ${n} (${steps[n - 1]!.kind})`,
+      );
+      await run('install');
+    }
+  });
+});
+
 /** Applies the first `n` steps of a fresh install plan, as a run killed after step n leaves the host. */
 async function crashAfter(settings: ReturnType<typeof setup>['settings'], host: Host, n: number) {
   const observed = await observe({ settings, host, log: silentLogger, withArtifacts: true });
