@@ -47,8 +47,9 @@ export function underRoot(root: string, nodePath: string): string {
  * taken as they are.
  */
 export function seenFromHere(reported: string, hostRoot: string): string {
+  if (hostRoot === '/') return join(hostRoot, reported);
   const joined = isNodePath(reported) ? resolveInRoot(hostRoot, reported).real : join(hostRoot, reported);
-  if (hostRoot === '/' || existsSync(joined)) return joined;
+  if (existsSync(joined)) return joined;
   return reported.startsWith(`${join(hostRoot)}/`) && existsSync(reported) ? reported : joined;
 }
 
