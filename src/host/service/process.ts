@@ -134,11 +134,12 @@ export function processSupervisor(options: ProcessSupervisorOptions): ServiceMan
     const marker = `${spec.pidFile}.starting`;
     const deadline = Date.now() + RECORD_TIMEOUT_MS;
     for (;;) {
-      const shells = await recordingShells(spec.pidFile);
+      // In this order: the shell records itself before it removes the marker.
+      const since = (await readIfExists(marker))?.toString('utf8');
+      const shells = since === undefined ? [] : await recordingShells(spec.pidFile);
       const id = await recorded(spec.pidFile);
-      if (id !== undefined) return id;
-      const since = Number((await readIfExists(marker))?.toString('utf8'));
-      const settled = !Number.isFinite(since) || Math.abs(Date.now() - since) > SPAWN_SETTLE_MS;
+      if (id !== undefined || since === undefined) return id;
+      const settled = !(Math.abs(Date.now() - Number(since)) <= SPAWN_SETTLE_MS);
       if ((shells.length === 0 && settled) || Date.now() > deadline) {
         await removeFile(marker);
         return undefined;
@@ -189,7 +190,7 @@ export function processSupervisor(options: ProcessSupervisorOptions): ServiceMan
           [
             '-c',
             RECORD_THEN_EXEC,
-            'kata-deploy-service',
+            WRAPPER_NAME,
             spec.pidFile,
             tempName(spec.pidFile),
             spec.command,
@@ -216,7 +217,12 @@ export function processSupervisor(options: ProcessSupervisorOptions): ServiceMan
         closeSync(log);
       }
       faultPoint('service.spawned');
-      await waitRecorded(spec, unit, pid);
+      try {
+        await waitRecorded(spec, unit, pid);
+      } catch (error) {
+        await removeFile(`${spec.pidFile}.starting`);
+        throw error;
+      }
       faultPoint('service.recorded');
       await removeFile(`${spec.pidFile}.starting`);
     },
