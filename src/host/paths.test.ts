@@ -138,3 +138,12 @@ describe('resolveInRoot: symlinks resolved as the node resolves them', () => {
     assert.equal(seenFromHere('/var/lib/containerd/meta.db', root), join(root, outside, 'meta.db'));
   });
 });
+
+test('a very long --host-root is cut in the error line', () => {
+  const long = `/${'x'.repeat(100_000)}`;
+  assert.throws(
+    () => requireHostRoot(long),
+    (e: unknown) =>
+      e instanceof UsageError && e.message.length < 400 && /cannot be read \(ENAMETOOLONG\)/.test(e.message),
+  );
+});

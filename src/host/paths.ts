@@ -13,7 +13,7 @@
  */
 import { existsSync, lstatSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { HostError, UsageError, isErrno } from '../errors/index.js';
+import { HostError, UsageError, errnoCode, isErrno } from '../errors/index.js';
 
 /** The most symlinks one resolution follows, as Linux (MAXSYMLINKS). */
 const MAX_LINKS = 40;
@@ -71,21 +71,26 @@ export function parseHostRoot(raw: string | undefined): ParsedHostRoot {
   return { ok: true, value: normal };
 }
 
+/** A path for an error line: long ones cut in the middle. */
+const shown = (path: string) => (path.length > 160 ? `${path.slice(0, 80)}…${path.slice(-60)}` : path);
+
 /** The host root exists and is a directory (a link to one is fine). Never creates it. */
 export function requireHostRoot(root: string): void {
   let st: Stats;
   try {
     st = statSync(root);
   } catch (error) {
-    const why = isErrno(error, 'ENOENT') ? 'does not exist' : `cannot be read (${String(error)})`;
-    throw new UsageError(`--host-root ${root} ${why}`, {
+    const why = isErrno(error, 'ENOENT')
+      ? 'does not exist'
+      : `cannot be read (${errnoCode(error) ?? 'error'})`;
+    throw new UsageError(`--host-root ${shown(root)} ${why}`, {
       input: '--host-root',
       hint: "point it at the node's root file system (a pod mounts it at e.g. /host); kata-deploy never creates it",
       cause: error,
     });
   }
   if (!st.isDirectory()) {
-    throw new UsageError(`--host-root ${root} is not a directory`, {
+    throw new UsageError(`--host-root ${shown(root)} is not a directory`, {
       input: '--host-root',
       hint: "point it at the node's root file system",
     });
