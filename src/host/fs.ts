@@ -1,23 +1,35 @@
 /**
  * File operations on real paths, each one safe to interrupt: writes go to a temp file in the same directory,
  * are fsynced and renamed over the target, so a reader (or a running binary) sees the old file or the new one,
- * never a half-written one, and an executing file is never opened for writing (no ETXTBSY).
+ * never a half-written one, and an executing file is never opened for writing (no ETXTBSY). A run killed
+ * mid-write leaves its temp file (`.<name>.kata-deploy-<pid>-<hex>`); `removeStaleTemps` takes those away on
+ * the next run, under the node lock.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, createReadStream, createWriteStream, type Stats } from 'node:fs';
+import { constants, createReadStream, type Stats } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { HostError, isErrno } from '../errors/index.js';
+import { faultPoint } from './faults.js';
 
 export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** Hashes already taken by this process, by file identity: a run observes twice (before and under the lock). */
+const hashes = new Map<string, string>();
+
 export async function sha256File(path: string): Promise<string> {
+  const st = await fsp.stat(path, { bigint: true });
+  const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${path}`;
+  const known = hashes.get(key);
+  if (known !== undefined) return known;
   const hash = createHash('sha256');
   await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
+  const digest = hash.digest('hex');
+  hashes.set(key, digest);
+  return digest;
 }
 
 function fail(action: string, path: string, error: unknown): never {
@@ -26,7 +38,10 @@ function fail(action: string, path: string, error: unknown): never {
   throw new HostError(`cannot ${action} ${path}: ${reason}`, { input: path, cause: error });
 }
 
-function tempName(path: string): string {
+/** Names of the temp files kata-deploy writes beside a target (see `tempName`). */
+export const TEMP_FILE = /^\..+\.kata-deploy-\d+-[0-9a-f]{8}$/;
+
+export function tempName(path: string): string {
   return join(
     dirname(path),
     `.${basename(path)}.kata-deploy-${process.pid}-${randomBytes(4).toString('hex')}`,
@@ -47,6 +62,16 @@ export async function lstatIfExists(path: string): Promise<Stats | undefined> {
     return await fsp.lstat(path);
   } catch (error) {
     if (isErrno(error, 'ENOENT', 'ENOTDIR')) return undefined;
+    return fail('stat', path, error);
+  }
+}
+
+/** Like `lstatIfExists`, following a symlink in the last component. */
+export async function statIfExists(path: string): Promise<Stats | undefined> {
+  try {
+    return await fsp.stat(path);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT', 'ENOTDIR', 'ELOOP')) return undefined;
     return fail('stat', path, error);
   }
 }
@@ -82,6 +107,7 @@ export async function mkdirp(path: string, mode = 0o755): Promise<string[]> {
 async function renameInto(temp: string, path: string): Promise<void> {
   try {
     await fsp.rename(temp, path);
+    faultPoint('write.renamed');
     await fsyncDir(dirname(path));
   } catch (error) {
     await fsp.rm(temp, { force: true });
@@ -90,34 +116,39 @@ async function renameInto(temp: string, path: string): Promise<void> {
 }
 
 export async function writeAtomic(path: string, data: Buffer | string, mode = 0o644): Promise<void> {
+  await writeThroughTemp(path, mode, 'write', (handle) => handle.writeFile(data));
+}
+
+/** Copies `from` (anywhere) to `path` through a temp file and a rename. */
+export async function copyAtomic(from: string, path: string, mode: number): Promise<void> {
+  await writeThroughTemp(path, mode, `copy ${from} to`, async (handle) => {
+    for await (const chunk of createReadStream(from)) await handle.write(chunk as Buffer);
+  });
+}
+
+async function writeThroughTemp(
+  path: string,
+  mode: number,
+  action: string,
+  fill: (handle: fsp.FileHandle) => Promise<void>,
+): Promise<void> {
   await mkdirp(dirname(path));
   const temp = tempName(path);
   try {
     const handle = await fsp.open(temp, 'wx', mode);
     try {
-      await handle.writeFile(data);
+      faultPoint('write.opened');
+      await fill(handle);
+      faultPoint('write.written');
       await handle.chmod(mode);
       await handle.sync();
+      faultPoint('write.synced');
     } finally {
       await handle.close();
     }
   } catch (error) {
     await fsp.rm(temp, { force: true });
-    fail('write', path, error);
-  }
-  await renameInto(temp, path);
-}
-
-/** Copies `from` (anywhere) to `path` through a temp file and a rename. */
-export async function copyAtomic(from: string, path: string, mode: number): Promise<void> {
-  await mkdirp(dirname(path));
-  const temp = tempName(path);
-  try {
-    await pipeline(createReadStream(from), createWriteStream(temp, { flags: 'wx', mode, flush: true }));
-    await fsp.chmod(temp, mode);
-  } catch (error) {
-    await fsp.rm(temp, { force: true });
-    fail(`copy ${from} to`, path, error);
+    fail(action, path, error);
   }
   await renameInto(temp, path);
 }
@@ -127,10 +158,36 @@ export async function symlinkAtomic(path: string, target: string): Promise<void>
   const temp = tempName(path);
   try {
     await fsp.symlink(target, temp);
+    faultPoint('write.opened');
   } catch (error) {
     fail('create a symlink at', path, error);
   }
   await renameInto(temp, path);
+}
+
+/**
+ * Removes kata-deploy's temp files (`TEMP_FILE`) directly in `dir`, or in the whole tree below it with
+ * `recursive`. Only safe under the node lock: then no other kata-deploy is writing, and every such file is
+ * left over from a run that was killed. Returns the removed paths.
+ */
+export async function removeStaleTemps(dir: string, recursive: boolean): Promise<string[]> {
+  const removed: string[] = [];
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fsp.readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if (isErrno(error, 'ENOENT', 'ENOTDIR')) return removed;
+    return fail('list', dir, error);
+  }
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    if (TEMP_FILE.test(e.name) && !e.isDirectory()) {
+      if (await removeFile(path)) removed.push(path);
+    } else if (recursive && e.isDirectory()) {
+      removed.push(...(await removeStaleTemps(path, true)));
+    }
+  }
+  return removed;
 }
 
 export async function removeFile(path: string): Promise<boolean> {
@@ -151,13 +208,14 @@ export async function removeTree(path: string): Promise<void> {
   }
 }
 
-/** Removes an empty directory; a missing or non-empty one is left as it is. */
+/** Removes an empty directory; a missing or non-empty one, or a symlink (never ours), is left as it is. */
 export async function removeDirIfEmpty(path: string): Promise<boolean> {
+  if (!(await lstatIfExists(path))?.isDirectory()) return false;
   try {
     await fsp.rmdir(path);
     return true;
   } catch (error) {
-    if (isErrno(error, 'ENOENT', 'ENOTEMPTY', 'EEXIST')) return false;
+    if (isErrno(error, 'ENOENT', 'ENOTEMPTY', 'EEXIST', 'ENOTDIR')) return false;
     return fail('remove the directory', path, error);
   }
 }

@@ -5,6 +5,12 @@
  */
 import { z } from 'zod';
 import { HostError } from '../errors/index.js';
+import { isNodePath } from './paths.js';
+
+/** A node path kata-deploy may touch: absolute, without `..`, not the root itself (a corrupt state names none). */
+const nodePath = z.string().refine((p) => isNodePath(p) && p.replace(/\/+/g, '/') !== '/', {
+  message: 'expected an absolute node path without ".." (not /)',
+});
 
 export const fileRecordSchema = z.object({
   /** `created`: the file did not exist before kata-deploy; `existing`: it did. */
@@ -12,7 +18,9 @@ export const fileRecordSchema = z.object({
   /** sha256 of the file as found (existing files). */
   originalSha256: z.string().optional(),
   /** Node path of the byte-for-byte copy of the original (existing files). */
-  backupFile: z.string().optional(),
+  backupFile: nodePath
+    .refine((p) => p.endsWith('.kata-deploy.bak'), { message: 'a backup file ends in .kata-deploy.bak' })
+    .optional(),
   /** sha256 of what kata-deploy last wrote. */
   writtenSha256: z.string(),
   /** What the TOML edit changed, so it can be undone on a file that was edited since (containerd/config). */
@@ -41,31 +49,36 @@ export type SnapshotterRecord = z.infer<typeof snapshotterRecordSchema>;
 export const installStateSchema = z.object({
   version: z.literal(1),
   suffix: z.string().optional(),
-  installDir: z.string(),
+  installDir: nodePath,
   /** Handlers configured in containerd. */
   handlers: z.array(z.string()),
   /** Files outside the install dir that kata-deploy wrote or edited, by node path. */
-  files: z.record(z.string(), fileRecordSchema),
+  files: z.record(nodePath, fileRecordSchema),
   /** Directories outside the install dir that kata-deploy created, outermost first. */
-  createdDirs: z.array(z.string()),
+  createdDirs: z.array(nodePath),
   snapshotters: snapshotterRecordSchema.optional(),
   /** The phase of the last run: an `installing` or `cleaning` state means that run was interrupted. */
   phase: z.enum(['installing', 'installed', 'cleaning']),
 });
 export type InstallState = z.infer<typeof installStateSchema>;
 
+const HINT = 'restore it from a backup, or remove it to clean up by name only';
+
 export function parseInstallState(text: string, path: string): InstallState {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new HostError(`the install state ${path} is not JSON`, { input: path, cause: error });
+    throw new HostError(`the install state ${path} is not JSON`, { input: path, hint: HINT, cause: error });
   }
   const parsed = installStateSchema.safeParse(json);
   if (!parsed.success) {
-    throw new HostError(`the install state ${path} is invalid: ${parsed.error.issues[0]?.message ?? ''}`, {
+    const issue = parsed.error.issues[0];
+    const at = issue?.path.map(String).join('.') ?? '';
+    const where = at === '' ? '' : ` at ${at.length > 120 ? `${at.slice(0, 120)}…` : at}`;
+    throw new HostError(`the install state ${path} is invalid${where}: ${issue?.message ?? ''}`, {
       input: path,
-      hint: 'restore it from a backup, or remove it to clean up by name only',
+      hint: HINT,
     });
   }
   return parsed.data;

@@ -1,10 +1,11 @@
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, mkdir, writeFile, readFile, readdir, lstat, readlink } from 'node:fs/promises';
+import { mkdtemp, rm, mkdir, writeFile, readFile, readdir, lstat, readlink, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UsageError } from '../errors/index.js';
 import { loadSettings } from '../settings/index.js';
 import { createHost, type Host, type ServiceManager } from '../host/index.js';
 import { silentLogger } from '../output/log.js';
@@ -76,17 +77,17 @@ function setup(env: Record<string, string> = {}) {
   };
 }
 
-/** Every file, link and directory under the root (run/ excluded), with content hashes. */
-async function snapshot(dir = root, rel = ''): Promise<Record<string, string>> {
+/** Every file, link and directory under the root (run/ excluded unless `withRun`), with content hashes. */
+async function snapshot(dir = root, rel = '', withRun = false): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const name of (await readdir(join(dir, rel))).sort()) {
     const r = rel === '' ? name : `${rel}/${name}`;
-    if (r === 'run') continue;
+    if (r === 'run' && !withRun) continue;
     const p = join(dir, r);
     const st = await lstat(p);
     if (st.isDirectory()) {
       out[r] = `dir ${(st.mode & 0o777).toString(8)}`;
-      Object.assign(out, await snapshot(dir, r));
+      Object.assign(out, await snapshot(dir, r, withRun));
     } else if (st.isSymbolicLink()) out[r] = `link ${await readlink(p)}`;
     else
       out[r] = `file ${(st.mode & 0o777).toString(8)} ${createHash('sha256')
@@ -276,6 +277,37 @@ describe('convergence after a crash at each step', () => {
   });
 });
 
+describe('convergence after a crash at each step of cleanup', () => {
+  it('cleanup again restores the host, whichever step the first cleanup died after', async () => {
+    // /var/lib exists on every node: a cleanup that lost its state after removing it knows that
+    // /var/lib/kata-deploy is kata-deploy's by name, but not who created /var/lib.
+    await mkdir(join(root, 'var/lib'), { recursive: true });
+    const { settings, host, run } = setup();
+    const before = await snapshot();
+    await run('install');
+    const observed = await observe({ settings, host, log: silentLogger, withArtifacts: false });
+    const steps = planCleanup(settings, observed, []);
+    for (let n = 1; n < steps.length; n++) {
+      await applySteps(steps.slice(0, n), {
+        host,
+        names: observed.names,
+        log: silentLogger,
+        verifier: fakeVerifier(),
+        verifications: [],
+        command: 'cleanup',
+        outcomes: new Map(),
+      });
+      await run('cleanup');
+      assert.deepEqual(
+        await snapshot(),
+        before,
+        `cleanup after a crash after step ${n} (${steps[n - 1]!.kind})`,
+      );
+      await run('install');
+    }
+  });
+});
+
 /** Applies the first `n` steps of a fresh install plan, as a run killed after step n leaves the host. */
 async function crashAfter(settings: ReturnType<typeof setup>['settings'], host: Host, n: number) {
   const observed = await observe({ settings, host, log: silentLogger, withArtifacts: true });
@@ -310,5 +342,166 @@ describe('cleanup without a state file', () => {
     const config = await readFile(join(root, 'etc/containerd/config.toml'), 'utf8');
     assert.equal(config, USER_CONFIG);
     assert.equal((await snapshot())['opt/kata'], undefined);
+  });
+});
+
+describe('a refused run leaves the host root exactly as it was (nothing written, the lock included)', () => {
+  const refusals: [string, 'install' | 'cleanup', Record<string, string>, RegExp][] = [
+    [
+      'a shim the payload has no configuration for',
+      'install',
+      { SHIMS_X86_64: 'qemu qemu-se' },
+      /has no configuration for qemu-se/,
+    ],
+    [
+      'a machine-id mismatch',
+      'install',
+      { NODE_MACHINE_ID: 'a'.repeat(32) },
+      /does not match this host's \/etc\/machine-id/,
+    ],
+    ['CRI-O', 'install', { CONTAINER_RUNTIME_VERSION: 'cri-o://1.30.0' }, /only containerd is supported/],
+    [
+      'CRI-O, on cleanup',
+      'cleanup',
+      { CONTAINER_RUNTIME_VERSION: 'cri-o://1.30.0' },
+      /only containerd is supported/,
+    ],
+    [
+      'a suffix on containerd 1.7',
+      'install',
+      { MULTI_INSTALL_SUFFIX: 'x' },
+      /needs containerd drop-in support/,
+    ],
+    [
+      'nydus without its binaries',
+      'install',
+      { EXPERIMENTAL_SETUP_SNAPSHOTTER: 'nydus' },
+      /has no nydus-snapshotter\//,
+    ],
+    [
+      'a snapshotter mapping on containerd 1.6',
+      'install',
+      {
+        CONTAINER_RUNTIME_VERSION: 'containerd://1.6.20',
+        SNAPSHOTTER_HANDLER_MAPPING_X86_64: 'qemu:overlayfs',
+      },
+      /needs containerd 1.7 or later/,
+    ],
+  ];
+  for (const [what, action, env, message] of refusals) {
+    it(`${action}: ${what}`, async () => {
+      const before = await snapshot(root, '', true);
+      await assert.rejects(
+        setup(env).run(action),
+        (e: unknown) => e instanceof UsageError && message.test(e.message),
+      );
+      assert.deepEqual(await snapshot(root, '', true), before);
+    });
+  }
+
+  it('a corrupt install state: install and cleanup refuse with the file named', async () => {
+    await mkdir(join(root, 'var/lib/kata-deploy'), { recursive: true });
+    for (const text of [
+      '{not json',
+      '{"version":1}',
+      JSON.stringify({
+        version: 1,
+        installDir: '/opt/kata',
+        handlers: [],
+        files: {},
+        createdDirs: ['/'],
+        phase: 'installed',
+      }),
+    ]) {
+      await writeFile(join(root, 'var/lib/kata-deploy/install.json'), text);
+      const before = await snapshot(root, '', true);
+      for (const action of ['install', 'cleanup'] as const) {
+        await assert.rejects(
+          setup().run(action),
+          /the install state \/.*install\.json is (not JSON|invalid)/,
+        );
+        assert.deepEqual(await snapshot(root, '', true), before, `${action} with ${text}`);
+      }
+    }
+  });
+
+  it('paths that cannot be written inside the root: a link leading out of it, a file for a directory', async () => {
+    const outside = await mkdtemp(join(tmpdir(), 'kd-outside-'));
+    try {
+      await writeFile(join(outside, 'config.toml'), USER_CONFIG);
+      await rm(join(root, 'etc/containerd'), { recursive: true });
+      await symlink(outside, join(root, 'etc/containerd'));
+      let before = await snapshot(root, '', true);
+      // Install would write there: refused. Cleanup finds no configuration there (the node would not either).
+      await setup().run('cleanup');
+      assert.deepEqual(await snapshot(root, '', true), before);
+      for (const action of ['install'] as const) {
+        await assert.rejects(
+          setup().run(action),
+          (e: unknown) =>
+            e instanceof UsageError &&
+            /\/etc\/containerd is a symlink to .* which does not exist under the host root/.test(e.message),
+        );
+        assert.deepEqual(await snapshot(root, '', true), before);
+      }
+      assert.deepEqual(await readdir(outside), ['config.toml']);
+      await resetRoot();
+      await writeFile(join(root, 'opt'), 'a file where the install dir goes');
+      before = await snapshot(root, '', true);
+      await assert.rejects(setup().run('install'), /\/opt is not a directory/);
+      assert.deepEqual(await snapshot(root, '', true), before);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a symlinked /etc/containerd inside the root', () => {
+  for (const target of ['containerd-real', '/etc/containerd-real']) {
+    it(`-> ${target}: install edits the real file, cleanup restores it and keeps the link`, async () => {
+      await rm(join(root, 'etc/containerd'), { recursive: true });
+      await mkdir(join(root, 'etc/containerd-real'));
+      await writeFile(join(root, 'etc/containerd-real/config.toml'), USER_CONFIG);
+      await symlink(target, join(root, 'etc/containerd'));
+      const before = await snapshot(root, '', true);
+      const { run } = setup();
+      await run('install');
+      assert.match(await readFile(join(root, 'etc/containerd-real/config.toml'), 'utf8'), /kata-qemu/);
+      assert.equal((await lstat(join(root, 'etc/containerd'))).isSymbolicLink(), true);
+      await run('cleanup');
+      assert.deepEqual(await snapshot(root, '', true), before);
+      assert.deepEqual(calls.slice(-2), [
+        'restart containerd.service',
+        'verify absent kata-qemu,kata-qemu-runtime-rs,kata-clh',
+      ]);
+    });
+  }
+});
+
+describe('temp files left by killed runs', () => {
+  it('are removed by the next install and the next cleanup, wherever kata-deploy writes', async () => {
+    const { run } = setup();
+    const before = await snapshot(root, '', true);
+    const plant = async (existing = true) => {
+      const temps = [
+        'etc/containerd/.config.toml.kata-deploy.bak.kata-deploy-4242-0badc0de',
+        'etc/containerd/.config.toml.kata-deploy-4242-0badc0de',
+        'var/lib/kata-deploy/.install.json.kata-deploy-4242-0badc0de',
+        'opt/kata/bin/.containerd-shim-kata-v2.kata-deploy-4242-0badc0de',
+        'opt/kata/share/defaults/kata-containers/.configuration-qemu.toml.kata-deploy-4242-0badc0de',
+      ];
+      // Before an install only /etc/containerd exists: a run killed that early wrote nothing else.
+      for (const t of existing ? temps : temps.slice(0, 2)) await writeFile(join(root, t), 'half');
+    };
+    await plant(false);
+    await run('install');
+    const installed = await snapshot(root, '', true);
+    assert.deepEqual(
+      Object.keys(installed).filter((p) => p.includes('.kata-deploy-4242-')),
+      [],
+    );
+    await plant();
+    await run('cleanup');
+    assert.deepEqual(await snapshot(root, '', true), before);
   });
 });

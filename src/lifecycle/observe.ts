@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { UsageError } from '../errors/index.js';
 import {
   parseInstallState,
+  requireHostRoot,
   sha256File,
   type Host,
   type InstallState,
@@ -94,12 +95,7 @@ export async function detectRuntime(settings: Settings, host: Host): Promise<Run
 
 export async function observe(options: ObserveOptions): Promise<Observed> {
   const { settings, host, log } = options;
-  if (!(await host.lstat('/'))?.isDirectory()) {
-    throw new UsageError(`--host-root ${settings.hostRoot} is not a directory`, {
-      input: '--host-root',
-      hint: "point it at the node's root file system",
-    });
-  }
+  requireHostRoot(host.root);
   const runtime = await detectRuntime(settings, host);
   const names = deriveNames(settings, runtime);
   const c = names.containerd;
@@ -132,10 +128,11 @@ export async function observe(options: ObserveOptions): Promise<Observed> {
   for (const path of [...filePaths, names.installDir, names.stateFile]) {
     for (let dir = dirname(path); dir !== '/'; dir = dirname(dir)) {
       if (existingDirs.has(dir)) break;
-      if ((await host.lstat(dir))?.isDirectory()) existingDirs.add(dir);
+      // A symlink to a directory (`/etc/containerd -> containerd-real`) is a directory that exists: followed.
+      if ((await host.stat(dir))?.isDirectory()) existingDirs.add(dir);
     }
   }
-  if ((await host.lstat(names.installDir))?.isDirectory()) existingDirs.add(names.installDir);
+  if ((await host.stat(names.installDir))?.isDirectory()) existingDirs.add(names.installDir);
 
   const binary = await findContainerd(settings, host, runtime);
   const version = await containerdVersionOf(settings, host, names, binary, log);

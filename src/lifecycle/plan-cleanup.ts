@@ -82,6 +82,10 @@ export function planCleanup(
   steps.push({ kind: 'verifyHandlers', handlers: names.handlers.map((h) => h.handler), expect: 'absent' });
   if (state !== undefined) steps.push({ kind: 'removeState' });
   for (const dir of created) if (stateDirs.has(dir)) steps.push({ kind: 'removeDirIfEmpty', path: dir });
+  // A cleanup killed between removing the state and its directory left the directory, kata-deploy's by name.
+  const stateDir = names.stateFile.slice(0, names.stateFile.lastIndexOf('/'));
+  if (state === undefined && observed.existingDirs.has(stateDir))
+    steps.push({ kind: 'removeDirIfEmpty', path: stateDir });
   return steps;
 }
 

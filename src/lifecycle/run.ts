@@ -1,8 +1,11 @@
 /**
- * install, cleanup and reset as observe → plan → apply, under the node lock. With `--dry-run` the plan is
+ * install, cleanup and reset as observe → plan → apply, under the node lock. The host root is checked and the
+ * node observed and planned once before the lock, so every refusal comes before anything is written (the lock
+ * file included), and once more under the lock, which is the plan applied. With `--dry-run` the first plan is
  * returned without taking the lock or changing anything.
  */
-import type { Host } from '../host/index.js';
+import { dirname } from 'node:path';
+import { checkFaults, PID_DIR, requireHostRoot, type Host } from '../host/index.js';
 import type { Logger } from '../output/log.js';
 import type { Settings } from '../settings/index.js';
 import { NODE_LOCK_FILE } from '../names/index.js';
@@ -55,7 +58,8 @@ export interface RunResult {
 
 export async function runLifecycle(action: LifecycleAction, options: RunOptions): Promise<RunResult> {
   const { settings, host, log } = options;
-  const hooks = options.hooks ?? defaultHooks;
+  checkFaults();
+  requireHostRoot(host.root);
   if (action === 'cleanup' && settings.helmPostDeleteHook) {
     log.info('HELM_POST_DELETE_HOOK=true: cleanup does nothing');
     return {
@@ -70,44 +74,25 @@ export async function runLifecycle(action: LifecycleAction, options: RunOptions)
       skipped: 'HELM_POST_DELETE_HOOK=true',
     };
   }
-  const lock = settings.dryRun
-    ? undefined
-    : await host.lock(NODE_LOCK_FILE, {
-        waitMs: options.lockWaitMs ?? 300_000,
-        onWait: (holder) => log.info(`waiting for another kata-deploy (${holder}) to release the node lock`),
-      });
+  // Every refusal (a setting that does not fit this node, a path that cannot be written) comes from this first
+  // survey, before the lock: a refused run leaves the host root exactly as it was.
+  const first = await survey(action, options);
+  log.info(
+    `node ${settings.nodeName}: runtime ${first.observed.runtime}, containerd ${first.result.containerd} (from ${first.observed.versionSource})`,
+  );
+  if (settings.dryRun) return { ...first.result, applied: 0 };
+  checkWritable(host, [NODE_LOCK_FILE, ...pathsWritten(first)]);
+  const lock = await host.lock(NODE_LOCK_FILE, {
+    waitMs: options.lockWaitMs ?? 300_000,
+    onWait: (holder) => log.info(`waiting for another kata-deploy (${holder}) to release the node lock`),
+  });
   try {
-    // Every hook observes, set up or not: an install may leave a snapshotter the previous one set up.
-    const seen = await observe({
-      settings,
-      host,
-      log,
-      withArtifacts: action === 'install',
-      extraPaths: (names) => hooks.flatMap((h) => h.observePaths?.(names) ?? []),
-    });
-    const facts = new Map<string, unknown>();
-    for (const h of hooks)
-      facts.set(h.name, await h.observe?.({ settings, host, names: seen.names, action }));
-    const observed: Observed = { ...seen, snapshotterFacts: facts };
-    log.info(
-      `node ${settings.nodeName}: runtime ${observed.runtime}, containerd ${formatVersion(observed.containerdVersion)} (from ${observed.versionSource})`,
-    );
-    const steps =
-      action === 'install'
-        ? planInstall(settings, observed, hooks)
-        : action === 'cleanup'
-          ? planCleanup(settings, observed, hooks)
-          : planReset(observed);
-    const result = {
-      action,
-      dryRun: settings.dryRun,
-      runtime: observed.runtime,
-      containerd: formatVersion(observed.containerdVersion),
-      installDir: observed.names.installDir,
-      handlers: observed.names.handlers.map((h) => h.handler),
-      steps,
-    };
-    if (settings.dryRun) return { ...result, applied: 0 };
+    const removed = await host.removeStaleTemps(dirsWritten(first), [first.observed.names.installDir]);
+    if (removed.length > 0)
+      log.info(`removed ${removed.length} temp file(s) of an interrupted run: ${removed.join(', ')}`);
+    // Another run may have changed the node while this one waited for the lock: plan again, under it.
+    const { observed, steps, result } = await survey(action, options);
+    checkWritable(host, pathsWritten({ observed, steps }));
     const verifier =
       options.verifier?.(observed) ??
       createVerifier({
@@ -140,6 +125,75 @@ export async function runLifecycle(action: LifecycleAction, options: RunOptions)
       ...(verification === undefined ? {} : { verification }),
     };
   } finally {
-    await lock?.release();
+    await lock.release();
   }
+}
+
+interface Survey {
+  readonly observed: Observed;
+  readonly steps: Step[];
+  readonly result: Omit<RunResult, 'applied'>;
+}
+
+/** Observe and plan; reads only. */
+async function survey(action: LifecycleAction, options: RunOptions): Promise<Survey> {
+  const { settings, host, log } = options;
+  const hooks = options.hooks ?? defaultHooks;
+  // Every hook observes, set up or not: an install may leave a snapshotter the previous one set up.
+  const seen = await observe({
+    settings,
+    host,
+    log,
+    withArtifacts: action === 'install',
+    extraPaths: (names) => hooks.flatMap((h) => h.observePaths?.(names) ?? []),
+  });
+  const facts = new Map<string, unknown>();
+  for (const h of hooks) facts.set(h.name, await h.observe?.({ settings, host, names: seen.names, action }));
+  const observed: Observed = { ...seen, snapshotterFacts: facts };
+  const steps =
+    action === 'install'
+      ? planInstall(settings, observed, hooks)
+      : action === 'cleanup'
+        ? planCleanup(settings, observed, hooks)
+        : planReset(observed);
+  return {
+    observed,
+    steps,
+    result: {
+      action,
+      dryRun: settings.dryRun,
+      runtime: observed.runtime,
+      containerd: formatVersion(observed.containerdVersion),
+      installDir: observed.names.installDir,
+      handlers: observed.names.handlers.map((h) => h.handler),
+      steps,
+    },
+  };
+}
+
+/** Every node path a plan creates, replaces or removes. */
+function pathsWritten({ observed, steps }: Pick<Survey, 'observed' | 'steps'>): string[] {
+  const paths: string[] = [];
+  for (const step of steps) {
+    if ('path' in step) paths.push(step.path);
+    if (step.kind === 'writeState' || step.kind === 'removeState') paths.push(observed.names.stateFile);
+    if (step.kind === 'restartRuntime') paths.push(...step.restore.map((r) => r.path));
+  }
+  return paths;
+}
+
+/** Directories where a killed run may have left temp files: those of every file this run reads or writes. */
+function dirsWritten(s: Survey): string[] {
+  const files = [
+    ...pathsWritten(s),
+    ...s.observed.files.keys(),
+    ...s.observed.backups.keys(),
+    s.observed.names.stateFile,
+    `${PID_DIR}/x`,
+  ];
+  return [...new Set(files.map((p) => dirname(p)))];
+}
+
+function checkWritable(host: Host, paths: readonly string[]): void {
+  for (const p of new Set(paths)) host.checkWritable(p);
 }

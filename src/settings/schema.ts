@@ -23,6 +23,7 @@ import {
   parseSuffix,
   type Parsed,
 } from './parse.js';
+import { parseHostRoot } from '../host/paths.js';
 import { defaultShimFor, defaultShimsFor, isKnownShim, isRustShim } from './shims.js';
 import {
   DISTRIBUTIONS,
@@ -169,7 +170,16 @@ export function buildSchema(arch: string) {
             ? ok(Number(raw))
             : bad('a step number from 1'),
       ),
-      '--host-root': field((raw) => (raw === '' ? ok('/') : parseAbsolutePath(raw))),
+      // Unset is `/`; `""` is refused (host/paths.ts holds the host-root rules).
+      '--host-root': z
+        .string()
+        .optional()
+        .transform((raw, ctx): string => {
+          const result = parseHostRoot(raw);
+          if (result.ok) return result.value;
+          ctx.addIssue({ code: 'custom', message: result.accepted });
+          return z.NEVER;
+        }),
       '--artifacts-dir': field((raw) => (raw === '' ? ok('/opt/kata-artifacts') : parseAbsolutePath(raw))),
       '--containerd-socket': field((raw) => (raw === '' ? ok(undefined) : parseAbsolutePath(raw))),
       '--containerd-bin': field((raw) => (raw === '' ? ok(undefined) : parseAbsolutePath(raw))),

@@ -17,9 +17,13 @@ import { fileURLToPath } from 'node:url';
 import { containerdBinaries, type ContainerdVersion } from '../bed/index.js';
 import { run } from '../bed/exec.js';
 import { runCli } from '../support/cli.js';
-import { containerdServiceSpec, nodeContainerdConfig, waitContainerdAnswer } from '../support/node-root.js';
+import {
+  containerdServiceSpec,
+  criStatus,
+  nodeContainerdConfig,
+  waitContainerdAnswer,
+} from '../support/node-root.js';
 import { createHost, type Host } from '../../src/host/index.js';
-import { ContainerdClient, UnimplementedError } from '../../src/containerd/api/index.js';
 import { kataConfigEdit, parseToml, getAt, renderDropIn } from '../../src/containerd/config/index.js';
 import { deriveNames } from '../../src/names/index.js';
 import { loadSettings } from '../../src/settings/index.js';
@@ -56,15 +60,7 @@ async function tree(root: string, skip: readonly string[], rel = ''): Promise<Re
 }
 
 async function criServes(socket: string): Promise<string[] | undefined> {
-  const client = ContainerdClient.open({ socket, timeoutMs: 10_000 });
-  try {
-    return (await client.cri.status()).handlers;
-  } catch (error) {
-    if (error instanceof UnimplementedError) return undefined;
-    throw error;
-  } finally {
-    client.close();
-  }
+  return (await criStatus(socket))?.handlers;
 }
 
 describe('the fact: containerd 1.x lets an imported file replace a whole plugin table, 2.x merges', () => {

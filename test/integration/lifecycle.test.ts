@@ -14,9 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { containerdBinaries, type ContainerdVersion, type RunResult } from '../bed/index.js';
 import { runCli } from '../support/cli.js';
 import { createHost, type Host } from '../../src/host/index.js';
-import { ContainerdClient, UnimplementedError, type CriStatus } from '../../src/containerd/api/index.js';
 import {
   containerdServiceSpec,
+  criStatus,
   nodeContainerdConfig as userConfig,
   waitContainerdAnswer as waitAnswer,
   writeCriBreaker,
@@ -136,19 +136,6 @@ async function snapshot(root: string, rel = ''): Promise<Record<string, string>>
         .digest('hex')}`;
   }
   return out;
-}
-
-/** CRI's runtime status on the sandbox's socket; undefined when the CRI plugin does not serve there. */
-async function criStatus(socket: string): Promise<CriStatus | undefined> {
-  const client = ContainerdClient.open({ socket, timeoutMs: 10_000 });
-  try {
-    return await client.cri.status();
-  } catch (error) {
-    if (error instanceof UnimplementedError) return undefined;
-    throw error;
-  } finally {
-    client.close();
-  }
 }
 
 function assertOk(r: CliResult, what: string): void {

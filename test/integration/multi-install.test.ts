@@ -12,8 +12,12 @@ import { join } from 'node:path';
 import { containerdBinaries } from '../bed/index.js';
 import { REPO_ROOT, runCli } from '../support/cli.js';
 import { createHost } from '../../src/host/index.js';
-import { ContainerdClient } from '../../src/containerd/api/index.js';
-import { containerdServiceSpec, nodeContainerdConfig, waitContainerdAnswer } from '../support/node-root.js';
+import {
+  containerdServiceSpec,
+  criStatus,
+  nodeContainerdConfig,
+  waitContainerdAnswer,
+} from '../support/node-root.js';
 
 const UNIT = 'containerd.service';
 const VOLATILE = new Set(['run', 'var/lib/containerd', 'var/lib/containerd-opt', 'var/log']);
@@ -104,12 +108,7 @@ describe('containerd 2.1: an unsuffixed and a suffixed install', () => {
     ]) {
       await cli('install');
       await cli('install', 'coco');
-      const client = ContainerdClient.open({ socket, timeoutMs: 10_000 });
-      const served = await client.cri.status().then(
-        (s) => s.handlers,
-        () => [] as string[],
-      );
-      client.close();
+      const served = (await criStatus(socket))?.handlers ?? [];
       for (const h of ['kata-qemu', 'kata-clh', 'kata-qemu-coco', 'kata-clh-coco']) {
         assert.ok(served.includes(h), `${h} served: ${served.join(', ')}`);
       }
