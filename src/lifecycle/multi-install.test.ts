@@ -2,182 +2,40 @@
  * Two installs on one containerd 2.1 node, one unsuffixed (A) and one with MULTI_INSTALL_SUFFIX (B), installed
  * and cleaned up in every order: the node must come back byte for byte, the operator's layout in lines
  * kata-deploy does not own (tabs, trailing blanks) included, and no directory either install created may stay.
+ * While either is installed, its record of the config names the operator's original and a backup holding it.
  */
-import type { Verifier } from './verify/verifier.js';
-import { judgeRestart } from './verify/verdict.js';
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { mkdtemp, rm, mkdir, writeFile, readFile, readdir, lstat, readlink } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { UsageError } from '../errors/index.js';
-import { createHost, type ServiceManager } from '../host/index.js';
-import { silentLogger } from '../output/log.js';
-import { loadSettings } from '../settings/index.js';
-import { runLifecycle } from './run.js';
+import {
+  CONFIG_FILE,
+  CONTAINERD_21,
+  ORDERS,
+  SHARED_ORIGIN,
+  STATE_FILES,
+  TwoInstalls,
+  sha256,
+  WITH_IMPORTS,
+  linesOutsideImports,
+  type Op,
+} from '../../test/support/two-installs.js';
 
-const PAYLOAD = resolve(dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/payload');
-const CONFIG_FILE = 'etc/containerd/config.toml';
+const CONFIGS: Record<string, string | undefined> = { ...WITH_IMPORTS, ...SHARED_ORIGIN };
 
-/** `containerd config default` of 2.1, as an operator left it: tabs, trailing blanks, a comment. */
-const CONTAINERD_21 = [
-  '# containerd 2.1, edited by hand',
-  'version = 3',
-  "root = '/var/lib/containerd'",
-  "state = '/run/containerd'",
-  "temp = ''",
-  'disabled_plugins = []',
-  'required_plugins = []',
-  'oom_score = 0',
-  'imports = []',
-  '',
-  '[grpc]\t  ',
-  "\taddress = '/run/containerd/containerd.sock'   ",
-  "  tcp_address = ''",
-  '\tuid = 0\t',
-  '  gid = 0',
-  '  max_recv_message_size = 16777216',
-  '',
-  '[debug]',
-  "    level = ''   # quiet",
-  '',
-  '[plugins]',
-  "  [plugins.'io.containerd.cri.v1.images']",
-  "    snapshotter = 'overlayfs'",
-  '',
-  "    [plugins.'io.containerd.cri.v1.images'.pinned_images]",
-  "      sandbox = 'registry.k8s.io/pause:3.10'",
-  '',
-  "  [plugins.'io.containerd.cri.v1.runtime']",
-  '\tenable_selinux = false  ',
-  "    [plugins.'io.containerd.cri.v1.runtime'.containerd]",
-  "      default_runtime_name = 'runc'",
-  '',
-].join('\n');
-
-const CONFIGS: Record<string, string | undefined> = {
-  'containerd 2.1 defaults edited by hand': CONTAINERD_21,
-  'an imports list of the operator’s': CONTAINERD_21.replace(
-    'imports = []',
-    "imports = [ '/etc/containerd/site.toml' ]   # site policy",
-  ),
-  'an empty imports list with blanks and a comment': CONTAINERD_21.replace(
-    'imports = []',
-    'imports = [ ]\t# none yet',
-  ),
-  'an imports list over several lines': CONTAINERD_21.replace(
-    'imports = []',
-    "imports = [\n  '/etc/containerd/site.toml',\n\t'/etc/containerd/gpu.toml',  \n]",
-  ),
-};
-
-/**
- * Two installs sharing a file that neither found as it is now: the first one created the file or its
- * `imports` list, and the second only knows it added an entry. Giving the file back needs the second install
- * to take over the first one's record of that file (containerd/config/plan.ts), which this change leaves.
- */
-const SHARED_ORIGIN: Record<string, string | undefined> = {
-  'no imports line': CONTAINERD_21.replace('imports = []\n', ''),
-  'no config file': undefined,
-};
-
-type Op = 'install A' | 'install B' | 'cleanup A' | 'cleanup B';
-
-/** Every order of two installs, each cleaned up after it was installed. */
-const ORDERS: readonly Op[][] = [
-  ['install A', 'cleanup A', 'install B', 'cleanup B'],
-  ['install A', 'install B', 'cleanup A', 'cleanup B'],
-  ['install A', 'install B', 'cleanup B', 'cleanup A'],
-  ['install B', 'install A', 'cleanup A', 'cleanup B'],
-  ['install B', 'install A', 'cleanup B', 'cleanup A'],
-  ['install B', 'cleanup B', 'install A', 'cleanup A'],
-];
-
-const services: ServiceManager = {
-  kind: 'process',
-  restart: async () => {},
-  stop: async () => {},
-  start: async () => {},
-  isActive: async () => false,
-  daemonReload: async () => {},
-  describeFailure: async () => '',
-};
-
-let root: string;
+let node: TwoInstalls;
 beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), 'kd-multi-'));
+  node = new TwoInstalls(await mkdtemp(join(tmpdir(), 'kd-multi-')));
 });
-afterEach(async () => rm(root, { recursive: true, force: true }));
+afterEach(async () => rm(node.root, { recursive: true, force: true }));
 
-async function layOut(config: string | undefined): Promise<void> {
-  for (const name of await readdir(root)) await rm(join(root, name), { recursive: true, force: true });
-  await mkdir(join(root, 'etc/containerd'), { recursive: true });
-  if (config !== undefined) await writeFile(join(root, CONFIG_FILE), config);
-}
-
-async function run(op: Op, env: Record<string, string> = {}): Promise<void> {
-  const [action, which] = op.split(' ') as ['install' | 'cleanup', 'A' | 'B'];
-  const settings = loadSettings({
-    env: {
-      NODE_NAME: 'n',
-      SHIMS_X86_64: 'qemu clh',
-      CONTAINER_RUNTIME_VERSION: 'containerd://2.1.9',
-      ...(which === 'B' ? { MULTI_INSTALL_SUFFIX: 'coco' } : {}),
-      ...env,
-    },
-    flags: { hostRoot: root, artifactsDir: PAYLOAD, runtime: 'containerd', serviceManager: 'process' },
-    arch: 'x86_64',
-  });
-  await runLifecycle(action, {
-    settings,
-    host: createHost({ root, serviceManager: services }),
-    log: silentLogger,
-    verifier: (): Verifier => ({
-      recordCriBefore: async () => ({ state: 'serves', handlers: [] }),
-      restart: async () => {},
-      verify: async (handlers, expect) =>
-        judgeRestart({
-          expect,
-          handlers,
-          criBefore: undefined,
-          containerd: { state: 'answers', version: '2.1.9' },
-          cri: { state: 'serves', handlers: expect === 'present' ? handlers : [] },
-          dump: { state: 'not-applicable', reason: 'no containerd here' },
-        }),
-    }),
-  });
-}
-
-/** Every file, link and directory under the root (the lock's run/ excluded), files with their bytes. */
-async function snapshot(rel = ''): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const name of (await readdir(join(root, rel))).sort()) {
-    const r = rel === '' ? name : `${rel}/${name}`;
-    if (r === 'run') continue;
-    const st = await lstat(join(root, r));
-    if (st.isDirectory()) Object.assign(out, { [`${r}/`]: 'dir' }, await snapshot(r));
-    else if (st.isSymbolicLink()) out[r] = `link ${await readlink(join(root, r))}`;
-    else
-      out[r] = createHash('sha256')
-        .update(await readFile(join(root, r)))
-        .digest('hex');
-  }
-  return out;
-}
-
-/** The lines of `text` outside the `imports = [ … ]` statement, the one kata-deploy adds its entry to. */
-function linesOutsideImports(text: string): string[] {
-  const lines = text.split('\n');
-  const start = lines.findIndex((l) => l.startsWith('imports'));
-  if (start === -1) return lines;
-  const end = lines.findIndex((l, i) => i >= start && /\]\s*(#.*)?$/.test(l));
-  return lines.filter((_, i) => i < start || i > end);
-}
-
-const config = () => readFile(join(root, CONFIG_FILE), 'utf8').catch(() => undefined);
+const run = (op: Op, env?: Record<string, string>) => node.run(op, env);
+const config = () => node.config();
+const snapshot = () => node.snapshot();
+const layOut = (text: string | undefined) => node.layOut(text);
 
 describe('two installs (unsuffixed and suffixed) on containerd 2.1', () => {
   for (const [name, text] of Object.entries(CONFIGS)) {
@@ -197,27 +55,12 @@ describe('two installs (unsuffixed and suffixed) on containerd 2.1', () => {
               );
             }
           }
+          assert.deepEqual(await node.originProblems(text), [], `${order.join(', ')}: after ${op}`);
         }
         assert.equal(await config(), text, order.join(', '));
         assert.deepEqual(await snapshot(), before, order.join(', '));
       }
     });
-  }
-
-  for (const [name, text] of Object.entries(SHARED_ORIGIN)) {
-    it(
-      `${name}: every order gives the node back byte for byte`,
-      { todo: 'plan.ts: shared origin' },
-      async () => {
-        for (const order of ORDERS) {
-          await layOut(text);
-          const before = await snapshot();
-          for (const op of order) await run(op);
-          assert.equal(await config(), text, order.join(', '));
-          assert.deepEqual(await snapshot(), before, order.join(', '));
-        }
-      },
-    );
   }
 
   it('any sequence of installs, reinstalls and cleanups ends where it started', async () => {
@@ -229,12 +72,15 @@ describe('two installs (unsuffixed and suffixed) on containerd 2.1', () => {
         async (text, ops) => {
           await layOut(text);
           const before = await snapshot();
-          for (const o of [...ops, 'cleanup A', 'cleanup B'] as const) await run(o);
+          for (const o of [...ops, 'cleanup A', 'cleanup B'] as const) {
+            await run(o);
+            assert.deepEqual(await node.originProblems(text), [], `${ops.join(', ')}: after ${o}`);
+          }
           assert.equal(await config(), text);
           assert.deepEqual(await snapshot(), before);
         },
       ),
-      { numRuns: 20, seed: 1112 },
+      { numRuns: 30, seed: 1112 },
     );
   });
 
@@ -245,7 +91,7 @@ describe('two installs (unsuffixed and suffixed) on containerd 2.1', () => {
     const installed = (await config())!;
     const importsLine = installed.split('\n').find((l) => l.startsWith('imports'))!;
     const edited = importsLine.replace(/\s*\]$/, ", '/etc/containerd/mine.toml' ]");
-    await writeFile(join(root, CONFIG_FILE), installed.replace(importsLine, edited));
+    await writeFile(join(node.root, CONFIG_FILE), installed.replace(importsLine, edited));
     await run('cleanup A');
     await run('cleanup B');
     const after = (await config())!;
@@ -253,6 +99,128 @@ describe('two installs (unsuffixed and suffixed) on containerd 2.1', () => {
     assert.match(expectedImports, /^imports = \[\s*'\/etc\/containerd\/mine\.toml'\s*\]$/);
     assert.equal(after, CONTAINERD_21.replace('imports = []', expectedImports));
   });
+});
+
+describe('two installs: backups, an unreadable state, an operator’s edit', () => {
+  const MAIN = `/${CONFIG_FILE}`;
+  const exists = (rel: string) =>
+    readFile(join(node.root, rel)).then(
+      () => true,
+      () => false,
+    );
+
+  it('each install backs up under its own name; the second takes over the first one’s backup', async () => {
+    const text = SHARED_ORIGIN['no imports line']!;
+    await layOut(text);
+    await run('install B');
+    await run('install A');
+    assert.equal((await node.state('B'))?.files[MAIN]?.backupFile, `${MAIN}.kata-deploy-coco.bak`);
+    assert.equal((await node.state('A'))?.files[MAIN]?.backupFile, `${MAIN}.kata-deploy-coco.bak`);
+    assert.equal(await exists(`${CONFIG_FILE}.kata-deploy.bak`), false, 'A took no copy of B’s edit');
+    await run('cleanup B');
+    assert.equal(await readFile(join(node.root, `${CONFIG_FILE}.kata-deploy-coco.bak`), 'utf8'), text);
+    await run('cleanup A');
+    assert.equal(await exists(`${CONFIG_FILE}.kata-deploy-coco.bak`), false);
+  });
+
+  it('a file kata-deploy created keeps its marker while the other install still uses it', async () => {
+    await layOut(undefined);
+    await run('install A');
+    await run('install B');
+    await run('cleanup A');
+    assert.equal(await exists(`${CONFIG_FILE}.kata-deploy-created`), true);
+    await run('cleanup B');
+    assert.equal(await config(), undefined);
+    assert.equal(await exists(`${CONFIG_FILE}.kata-deploy-created`), false);
+  });
+
+  it('keeps the other install’s import and every backup while its state does not read', async () => {
+    const text = SHARED_ORIGIN['no imports line']!;
+    await layOut(text);
+    const before = await snapshot();
+    await run('install A');
+    await run('install B');
+    const stateB = join(node.root, 'var/lib/kata-deploy/install-coco.json');
+    const good = await readFile(stateB, 'utf8');
+    await writeFile(stateB, '{ not json');
+    await run('cleanup A');
+    const kept = (await config())!;
+    assert.match(kept, /imports = \[.*\/opt\/kata-coco\/containerd\/config\.d\/kata-deploy\.toml/);
+    assert.doesNotMatch(kept, /\/opt\/kata\/containerd/);
+    assert.equal(await readFile(join(node.root, `${CONFIG_FILE}.kata-deploy.bak`), 'utf8'), text);
+    await writeFile(stateB, good); // the operator restores it: B's cleanup finds all it needs
+    await run('cleanup B');
+    assert.equal(await config(), text);
+    assert.deepEqual(await snapshot(), before);
+  });
+
+  it('keeps an operator’s edit made while both are installed, in every order', async () => {
+    const text = SHARED_ORIGIN['no imports line']!;
+    for (const order of ORDERS.filter((o) => o[1]!.startsWith('install'))) {
+      await layOut(text);
+      await run(order[0]!);
+      await run(order[1]!);
+      const edited = `${(await config())!}\n# added by the operator\n`;
+      await writeFile(join(node.root, CONFIG_FILE), edited);
+      await run(order[2]!);
+      await run(order[3]!);
+      assert.equal(await config(), `${text}\n# added by the operator\n`, order.join(', '));
+    }
+  });
+});
+
+/**
+ * The states the code before this change wrote for two installs: the second install took the file with the
+ * first one's entry for its original and copied it over the one backup name both used.
+ */
+describe('install states written before two installs shared an origin', () => {
+  for (const [name, text] of Object.entries(CONFIGS)) {
+    for (const order of ORDERS.filter((o) => o[1]!.startsWith('install'))) {
+      it(`${name}: ${order.join(', ')} cleans up`, async () => {
+        await layOut(text);
+        const before = await snapshot();
+        await run(order[0]!);
+        const firstWritten = (await config())!;
+        await run(order[1]!);
+        const second = order[1]!.endsWith('A') ? 'A' : 'B';
+        const statePath = join(node.root, STATE_FILES[second]);
+        const state = (await node.state(second))!;
+        const record = state.files[`/${CONFIG_FILE}`]!;
+        const old = {
+          ...state,
+          files: {
+            ...state.files,
+            [`/${CONFIG_FILE}`]: {
+              ...record,
+              origin: 'existing',
+              originalSha256: sha256(firstWritten),
+              backupFile: `/${CONFIG_FILE}.kata-deploy.bak`,
+            },
+          },
+        };
+        await writeFile(statePath, `${JSON.stringify(old, null, 2)}\n`);
+        await writeFile(join(node.root, `${CONFIG_FILE}.kata-deploy.bak`), firstWritten);
+        await rm(join(node.root, `${CONFIG_FILE}.kata-deploy-coco.bak`), { force: true });
+        await run(order[2]!);
+        await run(order[3]!);
+        const after = await snapshot();
+        const left = await config();
+        if (text !== undefined && /^imports/m.test(text)) {
+          assert.equal(left, text, 'a config with an imports list comes back byte for byte, as it did');
+          assert.deepEqual(after, before);
+        } else {
+          // The first install's part is gone; what may stay is the list (or file) the old record took for
+          // the operator's: an empty `imports = []`, as before this change.
+          assert.doesNotMatch(left ?? '', /kata/);
+          const rest = (left ?? '').replace(/^imports = \[\s*\]\n/m, '');
+          if (text === undefined) assert.ok(['', 'version = 3\n'].includes(rest), JSON.stringify(left));
+          else assert.equal(rest, text);
+          const extra = Object.keys(after).filter((p) => !(p in before) && p !== CONFIG_FILE);
+          assert.deepEqual(extra, [], 'no backup, marker, state or directory left');
+        }
+      });
+    }
+  }
 });
 
 describe('a containerd config containerd itself would refuse', () => {

@@ -11,11 +11,13 @@ import {
   type ConfigEdit,
   type ConfigFileChange,
 } from '../containerd/config/index.js';
+import type { FileRecord } from '../host/index.js';
 import type { Settings } from '../settings/index.js';
 import { hookContext, type SnapshotterHook } from './hooks.js';
 import type { Observed } from './observe.js';
 import type { Step } from './steps.js';
 import { hooksOnNode } from './snapshotters/transition.js';
+import { othersRecords } from './plan-util.js';
 
 export function planCleanup(
   settings: Settings,
@@ -45,12 +47,14 @@ export function planCleanup(
     c.confDDropIn,
     ...(c.distroDropIns ? [c.distroDropIns.v3, c.distroDropIns.v2] : []),
   ];
+  const others = othersRecords(observed);
   const changes = planConfigCleanup(
     {
       files: observed.files,
       recorded: state?.files ?? {},
       backups: observed.backups,
       stateFile: names.stateFile,
+      others,
     },
     { dropIns, mainFile: c.configFile, edit: fallbackEdit },
   );
@@ -61,14 +65,8 @@ export function planCleanup(
   for (const h of active) steps.push(...h.planCleanup(hookContext(base, h)));
   const writes = configWrites(changes, observed);
   steps.push(...writes);
-  const backupFiles = new Set([
-    c.createdMarker,
-    c.backupFile,
-    ...Object.values(state?.files ?? {}).flatMap((r) => r.backupFile ?? []),
-  ]);
-  for (const path of backupFiles) {
-    if (observed.backups.get(path) !== undefined)
-      steps.push({ kind: 'removeFile', path, reason: 'kata-deploy backup or marker' });
+  for (const path of backupsToRemove(observed, changes, others)) {
+    steps.push({ kind: 'removeFile', path, reason: 'kata-deploy backup or marker' });
   }
   if (observed.existingDirs.has(names.installDir)) {
     steps.push({ kind: 'removeTree', path: names.installDir, reason: 'Kata artifacts' });
@@ -82,10 +80,9 @@ export function planCleanup(
   steps.push({ kind: 'verifyHandlers', handlers: names.handlers.map((h) => h.handler), expect: 'absent' });
   if (state !== undefined) steps.push({ kind: 'removeState' });
   for (const dir of created) if (stateDirs.has(dir)) steps.push({ kind: 'removeDirIfEmpty', path: dir });
-  // A cleanup killed between removing the state and its directory left the directory, kata-deploy's by name.
-  const stateDir = names.stateFile.slice(0, names.stateFile.lastIndexOf('/'));
-  if (state === undefined && observed.existingDirs.has(stateDir))
-    steps.push({ kind: 'removeDirIfEmpty', path: stateDir });
+  // Without a state (a cleanup killed right after removing it), kata-deploy's own state dir goes by name.
+  if (state === undefined && observed.existingDirs.has(names.stateDir))
+    steps.push({ kind: 'removeDirIfEmpty', path: names.stateDir });
   return steps;
 }
 
@@ -95,6 +92,30 @@ export function planReset(observed: Observed): Step[] {
     { kind: 'restartRuntime', unit: observed.names.containerd.unit, restore: [] },
     { kind: 'service', action: 'restart', unit: observed.names.kubeletUnit, ifActive: true },
   ];
+}
+
+/**
+ * This install's backups and the created-marker, except what another install still needs: a backup its record
+ * names (it took over this install's origin, or this one took over its), and the marker while the file it marks
+ * stays and another install has a record of it. While the file keeps a drop-in of an install whose state could
+ * not be read, nothing is removed: that state may name any of them.
+ */
+function backupsToRemove(
+  observed: Observed,
+  changes: readonly ConfigFileChange[],
+  others: readonly Readonly<Record<string, FileRecord>>[],
+): string[] {
+  if (changes.some((ch) => ch.othersPart === 'unrecorded')) return [];
+  const c = observed.names.containerd;
+  const records = Object.values(observed.state?.files ?? {});
+  const usedByOthers = new Set(others.flatMap((files) => Object.values(files).map((r) => r.backupFile)));
+  const candidates = new Set([c.backupFile, ...records.flatMap((r) => r.backupFile ?? [])]);
+  const out = [...candidates].filter((path) => !usedByOthers.has(path));
+  const change = changes.find((ch) => ch.path === c.configFile);
+  const fileStays =
+    change === undefined ? observed.files.get(c.configFile) !== undefined : change.content !== undefined;
+  if (!(fileStays && others.some((files) => files[c.configFile] !== undefined))) out.unshift(c.createdMarker);
+  return out.filter((path) => observed.backups.get(path) !== undefined);
 }
 
 function configWrites(changes: readonly ConfigFileChange[], observed: Observed): Step[] {

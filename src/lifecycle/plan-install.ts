@@ -18,7 +18,7 @@ import { planArtifactsInstall } from './artifacts/plan.js';
 import { hookContext, type SnapshotterHook } from './hooks.js';
 import type { Observed } from './observe.js';
 import type { Step } from './steps.js';
-import { missingDirs, sameState, sharedCreatedDirs } from './plan-util.js';
+import { missingDirs, othersRecords, sameState, sharedCreatedDirs } from './plan-util.js';
 import { planTransition } from './snapshotters/transition.js';
 
 export const CREATED_MARKER_TEXT =
@@ -51,6 +51,7 @@ export function planInstall(
     recorded: state?.files ?? {},
     backups: observed.backups,
     stateFile: names.stateFile,
+    others: othersRecords(observed),
   });
 
   const records: Record<string, FileRecord> = {};
@@ -60,17 +61,21 @@ export function planInstall(
     const previous = state?.files[ch.path];
     const current = observed.files.get(ch.path);
     records[ch.path] = fileRecordFor(ch, previous, current, c.backupFile);
+    const backupFile = previous?.backupFile ?? c.backupFile;
     const backupMissing =
       previous?.originalSha256 !== undefined &&
-      sha256Text(observed.backups.get(c.backupFile) ?? '') !== previous.originalSha256 &&
+      sha256Text(observed.backups.get(backupFile) ?? '') !== previous.originalSha256 &&
       current !== undefined &&
       sha256Text(current) === previous.originalSha256;
-    if (ch.owner === 'user' && current !== undefined && (previous === undefined || backupMissing)) {
+    // A file another install edited first keeps that install's backup (ch.inherits): a copy taken now would
+    // hold the other install's part, not the operator's original.
+    const firstEdit = previous === undefined && ch.inherits?.backupFile === undefined;
+    if (ch.owner === 'user' && current !== undefined && (firstEdit || backupMissing)) {
       before.push(
-        writeFile(c.backupFile, current, observed.modes.get(ch.path), 'copy of the original configuration'),
+        writeFile(backupFile, current, observed.modes.get(ch.path), 'copy of the original configuration'),
       );
     }
-    if (ch.owner === 'user' && previous === undefined && current === undefined) {
+    if (ch.owner === 'user' && current === undefined && ch.origin === 'created') {
       before.push(
         writeFile(
           c.createdMarker,

@@ -1,7 +1,7 @@
 /** Small pure helpers shared by the planners. */
 import { dirname } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import type { InstallState } from '../host/index.js';
+import type { FileRecord, InstallState } from '../host/index.js';
 import type { Observed } from './observe.js';
 
 /**
@@ -37,4 +37,11 @@ export function sharedCreatedDirs(
   for (const path of paths) for (let dir = dirname(path); dir !== '/'; dir = dirname(dir)) needed.add(dir);
   const created = (observed.siblingStates ?? []).flatMap((s) => s.createdDirs);
   return created.filter((dir) => needed.has(dir) && observed.existingDirs.has(dir));
+}
+
+/** The file records of the other installs on this node, in a stable order (unsuffixed first, then by suffix). */
+export function othersRecords(observed: Pick<Observed, 'siblingStates'>): Record<string, FileRecord>[] {
+  return [...(observed.siblingStates ?? [])]
+    .sort((a, b) => (a.suffix ?? '').localeCompare(b.suffix ?? ''))
+    .map((s) => s.files);
 }

@@ -45,7 +45,11 @@ export interface ContainerdNames {
   readonly configDir: string;
   /** The main file: edited whole (containerd 1.x) or given an `imports` entry (2.x); k3s/rke2: the rendered one. */
   readonly configFile: string;
-  /** Copy of `configFile` as it was before kata-deploy first edited it. */
+  /**
+   * Copy of `configFile` as it was before kata-deploy first edited it (`.kata-deploy[-<sfx>].bak`: one per
+   * install, so one never overwrites another's; an install that edits the file after another one keeps that
+   * one's backup instead of taking its own).
+   */
   readonly backupFile: string;
   /** Present while `configFile` exists only because kata-deploy created it. */
   readonly createdMarker: string;
@@ -237,7 +241,7 @@ function containerdNames(settings: Settings, runtime: RuntimeName, installDir: s
     runtime,
     configDir,
     configFile,
-    backupFile: `${configFile}.kata-deploy.bak`,
+    backupFile: `${configFile}.${withSuffix('kata-deploy', settings.multiInstallSuffix)}.bak`,
     createdMarker: `${configFile}.kata-deploy-created`,
     installDropIn: `${installDir}/containerd/config.d/kata-deploy.toml`,
     confDDropIn: `${configDir}/conf.d/${dropInName}`,

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { UsageError } from '../../errors/index.js';
 import type { FileRecord } from '../../host/state.js';
 import { applyEdit } from './edit.js';
-import { planConfigCleanup, planConfigInstall, sha256Text, type ConfigFacts } from './plan.js';
+import { fileRecordFor, planConfigCleanup, planConfigInstall, sha256Text, type ConfigFacts } from './plan.js';
+import { parseToml } from './toml.js';
 
 const MAIN = '/etc/containerd/config.toml';
 const STATE = '/var/lib/kata-deploy/install.json';
@@ -69,5 +70,97 @@ describe('a recorded edit that does not read', () => {
     const good = { edit: EDIT, record: applied.record };
     const [change] = planConfigCleanup(facts(good), fallback);
     assert.equal(change?.content, `${ORIGINAL}\n[debug]\n  level = "warn"\n`);
+  });
+});
+
+describe('two installs sharing one imports list (containerd 2.x)', () => {
+  const dropIn = (sfx: string) => `/opt/kata${sfx}/containerd/config.d/kata-deploy.toml`;
+  const layout = (sfx: string) =>
+    ({ mode: 'imported-drop-in', dropIn: dropIn(sfx), importsFile: MAIN, configVersion: 3 }) as const;
+  const importEdit = (sfx: string) => ({
+    tables: [],
+    values: [],
+    arrayEntries: [{ path: ['imports'], entry: dropIn(sfx) }],
+  });
+  const OPERATOR = "version = 3\n\n[grpc]\n\taddress = '/run/containerd/containerd.sock'  \n";
+  const BACKUP_A = `${MAIN}.kata-deploy.bak`;
+  const BACKUP_B = `${MAIN}.kata-deploy-coco.bak`;
+
+  /** One install's run of planConfigInstall and the records it keeps of the user file. */
+  function install(sfx: string, current: string | undefined, others: Record<string, FileRecord>[]) {
+    const files = new Map([[MAIN, current]]);
+    const changes = planConfigInstall(layout(sfx), importEdit(sfx), {
+      files,
+      recorded: {},
+      backups: new Map(),
+      others,
+    });
+    const main = changes.find((ch) => ch.path === MAIN)!;
+    const record = fileRecordFor(main, undefined, current, sfx === '' ? BACKUP_A : BACKUP_B);
+    return { main, records: { [MAIN]: record } };
+  }
+  function cleanup(
+    current: string,
+    recorded: Record<string, FileRecord>,
+    others: Record<string, FileRecord>[],
+    backups: [string, string][],
+  ) {
+    const facts = { files: new Map([[MAIN, current]]), recorded, backups: new Map(backups), others };
+    return planConfigCleanup(facts, { dropIns: [], mainFile: MAIN, edit: importEdit('') }).find(
+      (ch) => ch.path === MAIN,
+    )!;
+  }
+
+  it('the second install takes over the first one’s origin and backup; the last one out restores the bytes', () => {
+    const a = install('', OPERATOR, []);
+    assert.equal(a.main.inherits, undefined);
+    const b = install('-coco', a.main.content, [a.records]);
+    assert.deepEqual(b.main.inherits, {
+      origin: 'existing',
+      originalSha256: sha256Text(OPERATOR),
+      backupFile: BACKUP_A,
+    });
+    assert.equal(b.records[MAIN]?.backupFile, BACKUP_A, 'B names A’s backup, not a copy holding A’s entry');
+    const both = b.main.content!;
+    assert.match(both, /imports = \[.*kata-deploy\.toml.*kata-coco/);
+
+    const afterA = cleanup(both, a.records, [b.records], [[BACKUP_A, OPERATOR]]);
+    assert.equal(afterA.othersPart, 'recorded');
+    assert.deepEqual(parseToml(afterA.content!, MAIN)['imports'], [dropIn('-coco')]);
+    const afterB = cleanup(afterA.content!, b.records, [], [[BACKUP_A, OPERATOR]]);
+    assert.equal(afterB.content, OPERATOR, 'no `imports = []` left: the original had no list');
+  });
+
+  it('a file that is the original again is copied by the second install itself', () => {
+    const a = install('', OPERATOR, []);
+    const b = install('-coco', OPERATOR, [a.records]);
+    assert.deepEqual(b.main.inherits, { origin: 'existing', originalSha256: sha256Text(OPERATOR) });
+    assert.equal(b.records[MAIN]?.backupFile, BACKUP_B);
+  });
+
+  it('a file the first install created: the other one’s entry and the version stay until the last one leaves', () => {
+    const a = install('', undefined, []);
+    assert.equal(a.main.origin, 'created');
+    const b = install('-coco', a.main.content, [a.records]);
+    assert.deepEqual(b.main.inherits, { origin: 'created' });
+    const afterA = cleanup(b.main.content!, a.records, [b.records], []);
+    assert.deepEqual({ ...parseToml(afterA.content!, MAIN) }, { version: 3, imports: [dropIn('-coco')] });
+    const afterB = cleanup(afterA.content!, b.records, [], []);
+    assert.equal(afterB.content, undefined, 'the file kata-deploy created goes with the last install');
+  });
+
+  it('keeps another kata-deploy drop-in no readable state accounts for', () => {
+    const a = install('', OPERATOR, []);
+    const b = install('-coco', a.main.content, [a.records]);
+    const afterA = cleanup(b.main.content!, a.records, [], [[BACKUP_A, OPERATOR]]);
+    assert.equal(afterA.othersPart, 'unrecorded');
+    assert.deepEqual(parseToml(afterA.content!, MAIN)['imports'], [dropIn('-coco')]);
+  });
+
+  it('a single install is unchanged by the rules for two', () => {
+    const a = install('', OPERATOR, []);
+    const after = cleanup(a.main.content!, a.records, [], [[BACKUP_A, OPERATOR]]);
+    assert.equal(after.content, OPERATOR);
+    assert.equal(after.othersPart, undefined);
   });
 });

@@ -21,6 +21,7 @@ import {
 } from './edit.js';
 import type { ConfigLayout } from './layout.js';
 import { pluginPaths, renderDropIn } from './runtimes.js';
+import { editPresent, otherDropInPresent, sinceOriginal, withoutValues } from './shared.js';
 import { getAt, parseToml, type TomlPath, type TomlTable, type TomlValue } from './toml.js';
 
 export interface UserEdit {
@@ -79,6 +80,17 @@ export interface ConfigFileChange {
   /** For user files kata-deploy keeps edited: whether the file existed before the first install. */
   readonly origin?: 'created' | 'existing';
   readonly userEdit?: UserEdit;
+  /**
+   * A user file another install already edited and this one had not: that install's record of the original
+   * (origin, hash, and its backup unless this install copies the file itself), which this one takes over
+   * instead of taking the file as it is now for the original.
+   */
+  readonly inherits?: Pick<FileRecord, 'origin' | 'originalSha256' | 'backupFile'>;
+  /**
+   * Cleanup of a user file that keeps another install's part: `recorded` when a state this run read names it,
+   * `unrecorded` when it is another kata-deploy drop-in no readable state accounts for.
+   */
+  readonly othersPart?: 'recorded' | 'unrecorded';
 }
 
 export interface ConfigFacts {
@@ -90,28 +102,81 @@ export interface ConfigFacts {
   readonly backups: ReadonlyMap<string, string | undefined>;
   /** Node path of the install state the records come from, for errors about them. */
   readonly stateFile?: string;
+  /** The records of the other installs on the node (other MULTI_INSTALL_SUFFIX values), by node path. */
+  readonly others?: readonly Readonly<Record<string, FileRecord>>[];
 }
 
 export function sha256Text(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** The user's own content of a file: what it would be without kata-deploy. */
+/**
+ * The user's own content of a file: what it would be without this install. While another install's part is
+ * still in the file, only this install's tables and entries come out (that part, and values both may set,
+ * stay); the last install to leave the file gives back the original, as a single install does.
+ */
 function userBase(path: string, facts: ConfigFacts): string | undefined {
   const current = facts.files.get(path);
   const recorded = facts.recorded[path];
   if (recorded === undefined || current === undefined) return current;
   if (sha256Text(current) === recorded.originalSha256) return current; // not written yet (interrupted run)
+  const userEdit = readUserEdit(recorded, path, facts.stateFile);
+  if (userEdit !== undefined && othersPartIn(path, current, userEdit.edit, facts) !== undefined) {
+    return revertEdit(current, withoutValues(userEdit.edit), userEdit.record, path);
+  }
   const original = originalOf(recorded, facts);
   if (sha256Text(current) === recorded.writtenSha256) {
     if (recorded.origin === 'created') return undefined;
     if (original !== undefined) return original;
   }
-  const userEdit = readUserEdit(recorded, path, facts.stateFile);
   if (userEdit === undefined) return current;
   return original === undefined
     ? revertEdit(current, userEdit.edit, userEdit.record, path)
-    : undoEdit(current, original, userEdit.edit, userEdit.record, path);
+    : undoEdit(current, original, userEdit.edit, sinceOriginal(userEdit.record, original, path), path);
+}
+
+/**
+ * Whether the file still holds another install's part: `recorded`, a table or entry another install's record
+ * names (a record that does not read counts as present: what cannot be told apart is kept); `unrecorded`,
+ * another kata-deploy drop-in in a list ours is in, of an install whose state could not be read.
+ */
+function othersPartIn(
+  path: string,
+  current: string,
+  ours: ConfigEdit,
+  facts: ConfigFacts,
+): ConfigFileChange['othersPart'] {
+  const doc = parseToml(current, path);
+  for (const records of facts.others ?? []) {
+    if (records[path] === undefined) continue;
+    let theirs: UserEdit | undefined;
+    try {
+      theirs = readUserEdit(records[path], path);
+    } catch {
+      return 'recorded';
+    }
+    if (theirs !== undefined && editPresent(doc, theirs.edit)) return 'recorded';
+  }
+  return otherDropInPresent(doc, ours) ? 'unrecorded' : undefined;
+}
+
+/**
+ * Another install's record of a user file this install has no record of (the first in the states' order). Its
+ * backup is taken over only while the file holds more than the original: a file that is the original now (the
+ * other install was killed before writing it, or after giving it back) is copied by this install itself, so
+ * its copy does not hang on a backup the other one may already have removed.
+ */
+function originOfOthers(path: string, facts: ConfigFacts): ConfigFileChange['inherits'] {
+  const found = (facts.others ?? []).map((records) => records[path]).find((r) => r?.edit !== undefined);
+  if (found === undefined) return undefined;
+  const { origin, originalSha256, backupFile } = found;
+  const current = facts.files.get(path);
+  const isOriginal = current !== undefined && sha256Text(current) === originalSha256;
+  return {
+    origin,
+    ...(originalSha256 === undefined ? {} : { originalSha256 }),
+    ...(backupFile === undefined || isOriginal ? {} : { backupFile }),
+  };
 }
 
 /** The file's bytes before the first install: empty for a file kata-deploy created, else the verified backup. */
@@ -134,13 +199,16 @@ function editUserFile(
       : edit;
   const applied = applyEdit(base ?? '', full, path);
   const recorded = facts.recorded[path];
-  const origin = recorded?.origin ?? (facts.files.get(path) === undefined ? 'created' : 'existing');
+  const inherits = recorded === undefined ? originOfOthers(path, facts) : undefined;
+  const origin =
+    recorded?.origin ?? inherits?.origin ?? (facts.files.get(path) === undefined ? 'created' : 'existing');
   return {
     path,
     content: applied.text,
     owner: 'user',
     origin,
     userEdit: { edit: full, record: applied.record },
+    ...(inherits === undefined ? {} : { inherits }),
   };
 }
 
@@ -232,7 +300,9 @@ function undoFile(path: string, facts: ConfigFacts): ConfigFileChange[] {
   if (base === undefined || (recorded.origin === 'created' && onlyVersion(base, path))) {
     return [{ path, content: undefined, owner: 'user' }];
   }
-  return [{ path, content: base, owner: 'user' }];
+  const userEdit = readUserEdit(recorded, path, facts.stateFile);
+  const othersPart = userEdit && othersPartIn(path, current, userEdit.edit, facts);
+  return [{ path, content: base, owner: 'user', ...(othersPart ? { othersPart } : {}) }];
 }
 
 function onlyVersion(text: string, path: string): boolean {
@@ -244,7 +314,8 @@ export type { TomlPath, TomlTable, TomlValue };
 
 /**
  * The state record for a change about to be written. The first install's origin, original hash and backup are
- * kept for good; only what was written (and the edit) follows the latest install.
+ * kept for good (and taken over by another install that edits the file after it); only what was written (and
+ * the edit) follows the latest install.
  */
 export function fileRecordFor(
   change: ConfigFileChange,
@@ -256,6 +327,10 @@ export function fileRecordFor(
   if (change.owner === 'kata') return { origin: 'created', writtenSha256: written };
   const edit = change.userEdit;
   if (previous !== undefined) return { ...previous, writtenSha256: written, edit };
+  if (change.inherits !== undefined) {
+    const ownCopy = change.inherits.origin === 'existing' && change.inherits.backupFile === undefined;
+    return { ...change.inherits, ...(ownCopy ? { backupFile } : {}), writtenSha256: written, edit };
+  }
   const existing = currentText !== undefined;
   return {
     origin: existing ? 'existing' : 'created',
