@@ -19,7 +19,9 @@ export const fileRecordSchema = z.object({
   originalSha256: z.string().optional(),
   /** Node path of the byte-for-byte copy of the original (existing files). */
   backupFile: nodePath
-    .refine((p) => p.endsWith('.kata-deploy.bak'), { message: 'a backup file ends in .kata-deploy.bak' })
+    .refine((p) => /\.kata-deploy(-[^/]+)?\.bak$/.test(p), {
+      message: 'a backup file ends in .kata-deploy[-<suffix>].bak',
+    })
     .optional(),
   /** sha256 of what kata-deploy last wrote. */
   writtenSha256: z.string(),

@@ -193,14 +193,8 @@ async function containerdVersionOf(
   log: Logger,
 ): Promise<{ version: ContainerdVersion; source: string }> {
   const declared = settings.containerRuntimeVersion;
-  if (declared !== undefined) {
-    if (declared.runtime !== 'containerd') {
-      throw new UsageError(`CONTAINER_RUNTIME_VERSION="${declared.raw}": only containerd is supported`, {
-        input: 'CONTAINER_RUNTIME_VERSION',
-      });
-    }
-    return { version: { ...declared }, source: 'CONTAINER_RUNTIME_VERSION' };
-  }
+  // The settings schema admits only containerd:// versions.
+  if (declared !== undefined) return { version: { ...declared }, source: 'CONTAINER_RUNTIME_VERSION' };
   const socket = host.path(names.containerd.socket);
   if ((await host.lstat(names.containerd.socket))?.isSocket()) {
     const client = ContainerdClient.open({ socket, timeoutMs: 3000 });

@@ -77,7 +77,9 @@ export function planCleanup(
   if (writes.length > 0 || state?.phase === 'cleaning' || state?.phase === 'installing') {
     steps.push({ kind: 'restartRuntime', unit: c.unit, restore: [] });
   }
-  steps.push({ kind: 'verifyHandlers', handlers: names.handlers.map((h) => h.handler), expect: 'absent' });
+  // Nothing of kata-deploy on the node (no state, nothing to revert or remove): there is no restart to judge.
+  if (state !== undefined || steps.length > 0)
+    steps.push({ kind: 'verifyHandlers', handlers: names.handlers.map((h) => h.handler), expect: 'absent' });
   if (state !== undefined) steps.push({ kind: 'removeState' });
   for (const dir of created) if (stateDirs.has(dir)) steps.push({ kind: 'removeDirIfEmpty', path: dir });
   // Without a state (a cleanup killed right after removing it), kata-deploy's own state dir goes by name.

@@ -94,7 +94,8 @@ export function decideWipe(input: WipeGateInput): SnapshotterOutcome {
   const viaEngine = input.snapshotterState.state === 'answers' && input.containerdAnswers;
   if (viaEngine) {
     source = 'engine';
-    required = [...required, 'snapshotter-loaded', 'namespaces', 'tasks', 'backend-inventory'];
+    // The backend's inventory is asked only after a clean verdict (the doctor pass), and recorded then.
+    required = [...required, 'snapshotter-loaded', 'namespaces', 'tasks'];
     if (input.engine === undefined) {
       evidence.push(notSeen('namespaces', 'the cleanup engine', 'did not run'));
     } else {
@@ -122,7 +123,7 @@ export function decideWipe(input: WipeGateInput): SnapshotterOutcome {
       `meta.db still holds ${input.metaDb.records} records of ${input.snapshotter} in ${input.metaDb.namespaces.join(', ')}`,
     );
   const verdict = judge(evidence, required, against);
-  const reasons = verdict === 'positive' ? [] : [...describeMissing(evidence, required), ...against];
+  const reasons = verdict === 'positive' ? [] : [...against, ...describeMissing(evidence, required)];
   return {
     ...base(input),
     decision: verdict === 'positive' ? 'wipe-safe' : 'keep',
