@@ -1,9 +1,9 @@
 /**
  * A real systemd (the machine's, Debian's 252) as PID 1 of its own PID, mount, UTS, IPC and cgroup namespaces,
  * in a root of its own (root.ts, guard.ts). A test reaches it as a pod reaches a node: `inPod` runs a command
- * in the bed's PID namespace (`hostPID: true`) with a mount namespace of its own and a /proc of that PID
- * namespace, where `/proc/1/root` is the node's root file system (`podHostRoot`, given to kata-deploy as
- * `--host-root`). Teardown kills PID 1 by pid (the kernel ends everything in its PID namespace), waits until no
+ * in the bed's PID namespace (`hostPID: true`) with a mount namespace of its own, a /proc of that PID
+ * namespace, and the node's root file system bound at `/mnt/host` (`podHostRoot`, given to kata-deploy as
+ * `--host-root`, like a pod's hostPath mount of `/` at `/host`). Teardown kills PID 1 by pid (the kernel ends everything in its PID namespace), waits until no
  * process is left in it or in its mount namespace, then removes the bed's cgroup and directory.
  */
 import { spawn } from 'node:child_process';
@@ -15,8 +15,8 @@ import { run, type RunResult } from '../exec.js';
 import { mountsUnder } from '../mounts.js';
 import { killPid, pidAlive, sleep, sleepSync, tailFile } from '../processes.js';
 import { cgroupTreePids, createBedCgroup, removeCgroupTree } from './cgroup.js';
-import { assertRootReady, initScript, SYSTEMD_COMMAND } from './guard.js';
-import { createSystemdRoot, type SystemdRootLayout } from './root.js';
+import { assertRootReady, initScript, nodeMountsScript, SYSTEMD_COMMAND } from './guard.js';
+import { createSystemdRoot, ROOT_MARKER, type SystemdRootLayout } from './root.js';
 
 export interface SystemdBed {
   readonly layout: SystemdRootLayout;
@@ -44,7 +44,24 @@ export interface PodRunOptions {
   readonly cwd?: string;
 }
 
-export const POD_HOST_ROOT = '/proc/1/root';
+/**
+ * Where a pod sees the node's root. A pod is a mount namespace copied from the node's (the launcher's, where the
+ * root has its /usr and /usr/local bound), with /proc of the bed's PID namespace, and the root bound here on a
+ * tmpfs of its own (a bind from systemd's own namespace, /proc/1/root, is refused by the kernel; mount(8) would
+ * even resolve that path to this process's `/`, the machine's). The marker check makes sure it is the bed's.
+ */
+export const POD_HOST_ROOT = '/mnt/host';
+const POD_SETUP = [
+  'set -e',
+  'mount -t proc proc /proc',
+  'mount -t tmpfs -o size=1m,mode=755 kata-pod /mnt',
+  `mkdir ${POD_HOST_ROOT}`,
+  `mount --rbind "$2" ${POD_HOST_ROOT}`,
+  `mount -t proc proc ${POD_HOST_ROOT}/proc`,
+  `if [ "$(cat ${POD_HOST_ROOT}/${ROOT_MARKER})" != "$1" ]; then echo "pod: ${POD_HOST_ROOT} is not the bed's root" >&2; exit 97; fi`,
+  'shift 2',
+  'exec "$@"',
+].join('\n');
 const START_TIMEOUT_MS = 30_000;
 
 function nsOf(pid: number, kind: 'pid' | 'mnt'): string | undefined {
@@ -94,15 +111,21 @@ async function launch(layout: SystemdRootLayout, command: readonly string[]): Pr
   const identity = await assertRootReady(layout);
   const cgroup = createBedCgroup(layout.cgroupName);
   const log = openSync(layout.consoleLog, 'a');
-  const outer =
-    'echo $$ > "$BED_CGROUP/cgroup.procs" || exit 96\n' +
-    'exec unshare --pid --mount --uts --ipc --cgroup --fork --kill-child=SIGKILL --propagation private -- /bin/sh -c "$BED_INIT" bed-init "$@"';
+  // The launcher: into the bed's cgroup, a node mount namespace (held by the launcher while PID 1 lives),
+  // then PID 1 in namespaces of its own.
+  const outer = [
+    'echo $$ > "$BED_CGROUP/cgroup.procs" || exit 96',
+    'exec unshare --mount --propagation private -- /bin/sh -c "$BED_NODE_MOUNTS" bed-node-mounts \\',
+    '  unshare --pid --mount --uts --ipc --cgroup --fork --kill-child=SIGKILL --propagation private -- \\',
+    '  /bin/sh -c "$BED_INIT" bed-init "$@"',
+  ].join('\n');
   const child = spawn('/bin/sh', ['-c', outer, 'bed-launcher', ...command], {
     detached: true,
     stdio: ['ignore', log, log],
     env: {
       PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
       BED_CGROUP: cgroup,
+      BED_NODE_MOUNTS: nodeMountsScript(),
       BED_INIT: initScript(),
       BED_ROOT: layout.root,
       BED_LOCAL: layout.local,
@@ -122,7 +145,8 @@ async function spawnInRoot(layout: SystemdRootLayout, command: readonly string[]
   const self = nsOf(process.pid, 'pid');
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const pid = childOf(launcher);
+    const unshare = childOf(launcher);
+    const pid = unshare === undefined ? undefined : childOf(unshare);
     const pidNs = pid === undefined ? undefined : nsOf(pid, 'pid');
     const mntNs = pid === undefined ? undefined : nsOf(pid, 'mnt');
     if (pid !== undefined && pidNs !== undefined && pidNs !== self && mntNs !== undefined) {
@@ -201,7 +225,7 @@ export async function startSystemdBed(opts: StartSystemdBedOptions = {}): Promis
     await rm(layout.dir, { recursive: true, force: true });
     throw error;
   }
-  const pid = spawned.pid;
+  const { pid, launcher } = spawned;
   const nsenter = (args: readonly string[], allowFail = false, timeoutMs = 60_000) =>
     run('nsenter', ['--target', String(pid), '--mount', '--pid', '--', ...args], { allowFail, timeoutMs });
   const bed: SystemdBed = {
@@ -217,6 +241,7 @@ export async function startSystemdBed(opts: StartSystemdBedOptions = {}): Promis
           '--target',
           String(pid),
           '--pid',
+          `--mount=/proc/${launcher}/ns/mnt`,
           '--',
           'unshare',
           '--mount',
@@ -225,8 +250,10 @@ export async function startSystemdBed(opts: StartSystemdBedOptions = {}): Promis
           '--',
           '/bin/sh',
           '-c',
-          'mount -t proc proc /proc && exec "$@"',
+          POD_SETUP,
           'pod',
+          layout.id,
+          layout.root,
           command,
           ...args,
         ],

@@ -2,3 +2,5 @@
 export { startSystemdBed, runInBedRoot, POD_HOST_ROOT, type SystemdBed, type PodRunOptions } from './bed.js';
 export { assertRootReady, RootNotReadyError } from './guard.js';
 export { createSystemdRoot, MASKED_UNITS, type SystemdRootLayout } from './root.js';
+export { installDistribution, startSystemdNode, type SystemdNode } from './node.js';
+export { distributionLayout, type Distribution, type DistributionLayout } from './distributions.js';

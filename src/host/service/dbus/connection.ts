@@ -56,6 +56,8 @@ export class DBusConnection {
     socket.on('close', () =>
       this.fail(new DBusConnectionError(`${address}: the peer closed the connection`)),
     );
+    // An idle connection must not keep the process alive; a pending call keeps it alive through its timer.
+    socket.unref();
   }
 
   /** Connects and authenticates (EXTERNAL, as this process's uid) within `timeoutMs`. */
