@@ -33,7 +33,7 @@ describe('systemd bed: the root, before systemd', () => {
       .map((l) => l.split(' ')[4]);
     assert.deepEqual(
       mounts.filter((m) => !m!.startsWith('/dev/') && !m!.startsWith('/proc/')),
-      ['/', '/usr', '/usr/local', '/proc', '/sys', '/sys/fs/cgroup', '/dev', '/run'],
+      ['/', '/usr', '/usr/local', '/run', '/proc', '/sys', '/sys/fs/cgroup', '/dev'],
     );
     assert.match(r.output, /^0::\/$/m, 'the cgroup namespace starts at the bed’s own cgroup');
   });

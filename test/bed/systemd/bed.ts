@@ -242,6 +242,7 @@ export async function startSystemdBed(opts: StartSystemdBedOptions = {}): Promis
           String(pid),
           '--pid',
           `--mount=/proc/${launcher}/ns/mnt`,
+          ...(o.cwd === undefined ? [] : [`--wd=${o.cwd}`]),
           '--',
           'unshare',
           '--mount',

@@ -9,7 +9,8 @@ import { basename, dirname, join } from 'node:path';
 import { waitContainerdAnswer } from '../../support/node-root.js';
 import { run, type RunResult } from '../exec.js';
 import { containerdBinaries, type ContainerdBinaries, type ContainerdVersion } from '../versions.js';
-import { startSystemdBed, type SystemdBed } from './bed.js';
+import { CLI, REPO_ROOT } from '../../support/cli.js';
+import { POD_HOST_ROOT, startSystemdBed, type SystemdBed } from './bed.js';
 import {
   distributionConfig,
   distributionLayout,
@@ -29,6 +30,10 @@ export interface SystemdNode {
   ctr(args: readonly string[], opts?: { namespace?: string; allowFail?: boolean }): Promise<RunResult>;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** The built kata-deploy CLI in a pod of this node: `--host-root /mnt/host --service-manager systemd`. */
+  cli(args: readonly string[], env?: Record<string, string>): Promise<RunResult>;
+  /** The unit's main pid as systemd reports it (0 when not running). */
+  mainPid(unit?: string): Promise<number>;
 }
 
 /** A hard link where the file system allows it (the binaries are large), else a copy. */
@@ -78,6 +83,16 @@ export async function installDistribution(
     },
     async stop() {
       await bed.systemctl(['stop', l.unit]);
+    },
+    cli: (args, env = {}) =>
+      bed.inPod(
+        process.execPath,
+        [CLI, ...args, '--host-root', POD_HOST_ROOT, '--service-manager', 'systemd'],
+        { env, cwd: REPO_ROOT },
+      ),
+    async mainPid(unit = l.unit) {
+      const r = await bed.systemctl(['show', '--property', 'MainPID', '--value', unit]);
+      return Number(r.stdout.trim());
     },
   };
   if (opts.start ?? true) await node.start();
