@@ -221,9 +221,17 @@ describe('systemd bed, containerd 2.1: killed after a step, install and cleanup 
         'SIGKILL',
         `partial install killed after step ${n} (${partial.code}): ${partial.stderr}`,
       );
-      ok(await cli(node, 'cleanup', { nydus: true }), `cleanup of a partial install (step ${n})`);
+      const cleaned = JSON.parse(
+        ok(
+          await cli(node, 'cleanup', { nydus: true, extra: ['--json'] }),
+          `cleanup of a partial install (step ${n})`,
+        ).stdout,
+      ) as { snapshotters?: { decision: string; reasons: string[] }[] };
       assert.deepEqual(await tree(node), before, `partial install up to step ${n} cleaned up`);
-      assert.equal(existsSync(dataDir), false);
+      // A data dir is kept only when cleanup says so (its evidence was incomplete), never silently.
+      const kept = cleaned.snapshotters?.find((o) => o.decision === 'kept');
+      assert.equal(existsSync(dataDir), kept !== undefined, JSON.stringify(cleaned.snapshotters));
+      if (kept) process.stdout.write(`# step ${n}: data dir kept: ${kept.reasons.join('; ')}\n`);
     }
     const status = await criStatus(node.socket);
     assert.ok(status && !status.handlers.some((h) => h.startsWith('kata-')));
