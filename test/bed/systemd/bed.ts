@@ -319,6 +319,8 @@ export async function runInBedRoot(
 ): Promise<{ code: number | null; output: string }> {
   const layout = await createSystemdRoot();
   let launched: Launched | undefined;
+  let result: { code: number | null; output: string } | undefined;
+  let failure: unknown;
   try {
     launched = await launch(layout, command);
     let timer: NodeJS.Timeout | undefined;
@@ -331,15 +333,26 @@ export async function runInBedRoot(
         );
       }),
     ]).finally(() => clearTimeout(timer));
-    return { code, output: readFileSync(layout.consoleLog, 'utf8') };
-  } finally {
-    if (launched !== undefined) killPid(launched.launcher, 'SIGKILL');
-    const left = launched === undefined ? [] : removeCgroupTree(launched.cgroup);
-    const mounts = await mountsUnder(layout.dir);
-    if (left.length === 0 && mounts.length === 0) await rm(layout.dir, { recursive: true, force: true });
-    else
-      throw new Error(
-        `bed root check left cgroups ${left.join(', ')} and mounts ${mounts.map((m) => m.mountPoint).join(', ')}`,
-      );
+    result = { code, output: readFileSync(layout.consoleLog, 'utf8') };
+  } catch (error) {
+    failure = error;
   }
+  // Every process of the check is in its cgroup: end them all, then remove the cgroup and the directory.
+  const left: string[] = [];
+  if (launched !== undefined) {
+    const deadline = Date.now() + 5_000;
+    let pids = cgroupTreePids(launched.cgroup);
+    while (pids.length > 0 && Date.now() < deadline) {
+      for (const pid of pids) killPid(pid, 'SIGKILL');
+      await sleep(20);
+      pids = cgroupTreePids(launched.cgroup);
+    }
+    left.push(...pids.map((p) => `pid ${p}`), ...removeCgroupTree(launched.cgroup));
+  }
+  const mounts = await mountsUnder(layout.dir);
+  left.push(...mounts.map((m) => m.mountPoint));
+  if (left.length === 0) await rm(layout.dir, { recursive: true, force: true });
+  if (failure !== undefined) throw failure;
+  if (left.length > 0) throw new Error(`the bed root check left ${left.join(', ')}`);
+  return result!;
 }
