@@ -80,7 +80,7 @@ export function createHost(options: HostOptions): Host {
     typeof options.serviceManager === 'object'
       ? options.serviceManager
       : options.serviceManager === 'systemd'
-        ? systemdManager()
+        ? systemdManager({ hostRoot: root })
         : processSupervisor({
             hostRoot: root,
             specDir: options.serviceSpecDir ?? '/etc/kata-deploy/services',

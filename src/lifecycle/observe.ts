@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { UsageError } from '../errors/index.js';
+import { KataDeployError, UsageError } from '../errors/index.js';
 import {
   parseInstallState,
   requireHostRoot,
@@ -69,13 +69,36 @@ const DETECT_UNITS: readonly [string, RuntimeName][] = [
   ['k0sworker.service', 'k0s-worker'],
 ];
 
+/**
+ * Whether a distribution's unit runs. A service manager that cannot answer is an error, never "not active": a
+ * k3s node whose systemd cannot be reached must not be taken for vanilla containerd (exit 2, nothing written).
+ */
+async function unitIsActive(host: Host, unit: string): Promise<boolean> {
+  try {
+    return await host.services.isActive(unit);
+  } catch (error) {
+    const cause = error instanceof Error ? error.message : String(error);
+    throw new UsageError(
+      `cannot tell which runtime this node runs: asking whether ${unit} is active failed: ${cause}`,
+      {
+        input: unit,
+        hint:
+          error instanceof KataDeployError && error.hint !== undefined
+            ? `${error.hint}; or name the runtime with --runtime`
+            : 'fix the service manager, or name the runtime with --runtime',
+        cause: error,
+      },
+    );
+  }
+}
+
 export async function detectRuntime(settings: Settings, host: Host): Promise<RuntimeName> {
   if (settings.runtime !== undefined) return settings.runtime;
   let runtime: RuntimeName = 'containerd';
   if (settings.k8sDistribution === 'microk8s') runtime = 'microk8s';
   else {
     for (const [unit, name] of DETECT_UNITS) {
-      if (await host.services.isActive(unit).catch(() => false)) {
+      if (await unitIsActive(host, unit)) {
         runtime = name;
         break;
       }
