@@ -73,7 +73,7 @@ describe('D-Bus wire format', () => {
         arb: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }) as fc.Arbitrary<DBusValue>,
       }),
       fc.constant({ sig: 't', arb: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }) as fc.Arbitrary<DBusValue> }),
-      fc.constant({ sig: 'd', arb: fc.double({ noNaN: true }) as fc.Arbitrary<DBusValue> }),
+      fc.constant({ sig: 'd', arb: fc.double() as fc.Arbitrary<DBusValue> }),
       fc.constant({
         sig: 's',
         arb: fc.string({ unit: 'grapheme' }).filter((s) => !s.includes('\0')) as fc.Arbitrary<DBusValue>,

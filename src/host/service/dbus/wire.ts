@@ -186,7 +186,9 @@ function text(value: DBusValue, type: string): string {
 function fixedBytes(c: string, value: DBusValue): Buffer {
   const buf = Buffer.alloc(FIXED[c]!.size);
   const num = (): number => {
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new WireError(`"${c}" needs a number`);
+    // A DOUBLE is any IEEE 754 value; the integer types need a finite integer.
+    if (typeof value !== 'number' || (c !== 'd' && !Number.isFinite(value)))
+      throw new WireError(`"${c}" needs a number`);
     if (c !== 'd' && !Number.isInteger(value)) throw new WireError(`"${c}" needs an integer`);
     return value;
   };
