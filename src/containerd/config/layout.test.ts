@@ -157,6 +157,17 @@ describe('k3s/rke2 whose rendered config does not import the drop-in directory',
     assert.ok(kept.mode !== 'whole-file' && kept.template !== undefined);
     const e = refusal(() => layout('k3s', '2.1.5', rendered, {}, { recorded, files: ours }));
     assert.match(e.hint ?? '', /the template there now is kata-deploy's own/);
+    // Named under a host root (a containerd run from one reads the node's paths there): imported too.
+    const prefixed = layout(
+      'k3s',
+      '2.1.5',
+      `imports = ["/tmp/x${K3S}/config-v3.toml.d/*.toml"]\nversion = 3\n`,
+    );
+    assert.ok(prefixed.mode !== 'whole-file' && prefixed.template === undefined);
+    assert.throws(
+      () => layout('k3s', '2.1.5', `imports = ["/tmp/x${K3S}/other.d/*.toml"]\nversion = 3\n`),
+      UsageError,
+    );
     // Imported by k3s itself: no template.
     const own = layout('k3s', '2.1.5', rendered, { K3S_RKE2_TEMPLATE_IMPORT: 'true' });
     assert.ok(own.mode !== 'whole-file' && own.template === undefined);

@@ -178,9 +178,17 @@ function pickLayout(settings: Settings, names: Names, facts: LayoutFacts): Confi
   };
 }
 
-/** Whether the rendered k3s/rke2 config imports the drop-in (its `imports`, a path or glob, cover it). */
+/**
+ * Whether the rendered k3s/rke2 config imports the drop-in (its `imports`, a path or glob, cover it). An entry
+ * may name the directory under a prefix: a containerd run from a host root (`--host-root`, the bed) reads the
+ * node's paths under it, and the rendered config names them so.
+ */
 function renderedImports(text: string, file: string, dropIn: string): boolean {
-  return importEntries(parseToml(text, file)).some((entry) => importCovers(file, entry, dropIn));
+  const dir = `${dirname(dropIn)}/`;
+  return importEntries(parseToml(text, file)).some((entry) => {
+    const at = entry.indexOf(dir);
+    return importCovers(file, entry, dropIn) || (at > 0 && importCovers(file, entry.slice(at), dropIn));
+  });
 }
 
 /** True when one of the main file's `imports` (a path or glob) already covers the conf.d drop-in. */
