@@ -107,7 +107,10 @@ export function describeStep(step: Step): string {
     case 'copyFile':
       return `install ${step.path} (mode ${step.mode.toString(8)})`;
     case 'extractFiles':
-      return `install ${step.files.length} file(s) from ${step.archive}${step.archiveSha256 === undefined ? '' : ' (its sha256 checked first)'}, each checked against its sha256: ${step.files.map((f) => f.path).join(', ')}`;
+      return `install ${step.files.length} file(s) from ${step.archive}${step.archiveSha256 === undefined ? '' : ' (its sha256 checked first)'}, each checked against its sha256: ${step.files
+        .slice(0, 4)
+        .map((f) => f.path)
+        .join(', ')}${step.files.length > 4 ? `, and ${step.files.length - 4} more` : ''}`;
     case 'writeFile':
       return `write ${step.path}: ${step.reason}`;
     case 'symlink':
