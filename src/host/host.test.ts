@@ -104,6 +104,9 @@ describe('process supervisor', () => {
     await svc.restart('svc.service');
     const pid2 = await host.readText('/run/kata-deploy/services/svc.service.pid');
     assert.notEqual(pid1, pid2);
+    // The supervisor records the pid before the program runs: let the second start print before stopping it.
+    for (let i = 0; i < 100 && !/started\nstarted/.test((await host.readText('/var/log/svc.log')) ?? ''); i++)
+      await new Promise((r) => setTimeout(r, 50));
     await svc.stop('svc.service');
     assert.equal(await svc.isActive('svc.service'), false);
     assert.match(await svc.describeFailure('svc.service'), /started\nstarted/);
