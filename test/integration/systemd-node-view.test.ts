@@ -38,8 +38,11 @@ before(async () => {
 });
 
 after(async () => {
-  await node?.bed.teardown();
-  await rm(work, { recursive: true, force: true });
+  try {
+    await node?.bed.teardown();
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
 });
 
 function ok(r: RunResult, what: string): RunResult {
