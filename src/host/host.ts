@@ -9,7 +9,14 @@ import * as hostFs from './fs.js';
 import { exec, execOk, type ExecOptions, type ExecResult } from './exec.js';
 import { acquireLock, type LockOptions, type NodeLock } from './lock.js';
 import { resolveForWrite, resolveInRoot } from './paths.js';
-import { unmountUnder } from './mounts.js';
+import { describeMountLeft, ownMountNamespace, pid1MountNamespace, unmountUnder } from './mounts.js';
+import {
+  checkedFirst,
+  observeNodeView,
+  requireNodePidNamespace,
+  SERVICES_NEED_NODE_PIDS,
+  type NodeView,
+} from './node-view.js';
 import { processSupervisor } from './service/process.js';
 import { systemdManager } from './service/systemd.js';
 import type { ServiceManager } from './service/types.js';
@@ -66,8 +73,20 @@ export interface Host {
   exec(command: string, args: readonly string[], options: ExecOptions): Promise<ExecResult>;
   execOk(command: string, args: readonly string[], options: ExecOptions): Promise<ExecResult>;
   lock(nodePath: string, options: LockOptions): Promise<NodeLock>;
-  /** Unmounts every mount point below a node path, deepest first; returns those still mounted. */
+  /**
+   * Unmounts every mount point below a node path, deepest first: in the node's mount namespace when the node's
+   * /proc is under the root (see node-view.ts), then in this process's own. Returns those still mounted (node
+   * paths, with the cause when known); a mount table that could not be read counts as still mounted.
+   */
   unmountUnder(nodePath: string): Promise<string[]>;
+  /** Whose processes and mounts this process judges (read once, on first use). */
+  nodeView(): NodeView;
+  /**
+   * Throws a UsageError naming `hostPID: true` when the node's /proc is under the root and this process is
+   * not in the node's PID namespace (or that cannot be told): what the service managers need. Every service
+   * call checks it; a run calls it before the lock when its plan will use them.
+   */
+  requireNodePidNamespace(): void;
 }
 
 export interface HostOptions {
@@ -83,7 +102,10 @@ export function createHost(options: HostOptions): Host {
   const noFollow = (nodePath: string) => resolveInRoot(root, nodePath, { followLast: false }).real;
   const forWrite = (nodePath: string) => resolveForWrite(root, nodePath);
   const toNode = (real: string) => (root === '/' ? real : real.slice(root.length) || '/');
-  const services =
+  let view: NodeView | undefined;
+  const nodeView = () => (view ??= observeNodeView(root));
+  const requirePids = () => requireNodePidNamespace(nodeView(), SERVICES_NEED_NODE_PIDS);
+  const services = checkedFirst(
     typeof options.serviceManager === 'object'
       ? options.serviceManager
       : options.serviceManager === 'systemd'
@@ -91,7 +113,9 @@ export function createHost(options: HostOptions): Host {
         : processSupervisor({
             hostRoot: root,
             specDir: options.serviceSpecDir ?? '/etc/kata-deploy/services',
-          });
+          }),
+    requirePids,
+  );
   // Ours by name, so removed once empty: a run leaves no trace in the node's /run.
   const removeScratchParents = async () => {
     for (const dir of [SCRATCH_DIR, SCRATCH_DIR.slice(0, SCRATCH_DIR.lastIndexOf('/'))])
@@ -149,6 +173,18 @@ export function createHost(options: HostOptions): Host {
     exec,
     execOk,
     lock: async (p, lockOptions) => acquireLock(forWrite(p), lockOptions),
-    unmountUnder: (p) => unmountUnder(path(p)),
+    async unmountUnder(p) {
+      const real = path(p);
+      const v = nodeView();
+      // The node's first: with HostToContainer propagation that also takes this pod's copies away.
+      const onNode = v.kind === 'node' ? await unmountUnder(toNode(real), pid1MountNamespace(v.proc)) : [];
+      const own = (await unmountUnder(real, ownMountNamespace())).map((m) => ({
+        ...m,
+        point: toNode(m.point),
+      }));
+      return [...onNode, ...own].map(describeMountLeft);
+    },
+    nodeView,
+    requireNodePidNamespace: requirePids,
   };
 }

@@ -88,6 +88,9 @@ export async function runLifecycle(action: LifecycleAction, given: RunOptions): 
   // Every refusal (a setting that does not fit this node, a path that cannot be written) comes from this first
   // survey, before the lock: a refused run leaves the host root exactly as it was.
   const first = await survey(action, options);
+  // Services are managed only from the node's PID namespace (hostPID): refused here, before anything is written.
+  if (first.steps.some((s) => s.kind === 'restartRuntime' || s.kind === 'service'))
+    host.requireNodePidNamespace();
   log.info(
     `node ${settings.nodeName}: runtime ${first.observed.runtime}, containerd ${first.result.containerd} (from ${first.observed.versionSource})`,
   );
