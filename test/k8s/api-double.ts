@@ -21,7 +21,7 @@ import {
   type JsonPatchOp,
 } from './patch.js';
 
-type Obj = { [k: string]: Json };
+export type Obj = { [k: string]: Json };
 export type Verb = 'get' | 'list' | 'patch' | 'update';
 export type Resource = 'nodes' | 'daemonsets';
 
