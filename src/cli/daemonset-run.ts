@@ -1,12 +1,16 @@
 /**
- * `kata-deploy install --daemonset`, loaded only when it runs. The supervisor (the long-lived process) loads
- * the settings to refuse bad input before it binds anything, and nothing of the install itself; each worker
- * (`--daemonset-step`) loads the lifecycle and the Kubernetes client.
+ * `kata-deploy install --daemonset`, loaded only when it runs. The supervisor (the long-lived process) reads
+ * only what it needs itself — the health port and the termination log — so it never loads the settings schema,
+ * the lifecycle or the Kubernetes client; the install worker validates every setting before it changes
+ * anything, and a refusal there ends the supervisor with the worker's exit code (2) and message.
  */
-import { ExitCode, UsageError } from '../errors/index.js';
+import { ExitCode, quoteValue, UsageError } from '../errors/index.js';
 import { emitResult } from '../output/emit.js';
-import { archFromNode, loadSettings } from '../settings/index.js';
-import { DEFAULT_TERMINATION_LOG, loadDaemonSetSettings } from '../settings/daemonset.js';
+import {
+  DEFAULT_TERMINATION_LOG,
+  parseHealthPort,
+  parseTerminationLog,
+} from '../settings/daemonset-values.js';
 import { writeTerminationLog } from '../daemonset/termination-log.js';
 import type { DaemonSetResult, WorkerReport } from '../daemonset/protocol.js';
 import type { GlobalOptions } from './context.js';
@@ -17,43 +21,43 @@ export async function runDaemonSetCommand(
   flags: LifecycleFlags & DaemonSetCliFlags,
   g: GlobalOptions,
 ): Promise<void> {
+  if (flags.daemonsetStep !== undefined) {
+    const { runWorkerCommand } = await import('./daemonset-worker-run.js');
+    await runWorkerCommand(flags.daemonsetStep, flags, g);
+    return;
+  }
   try {
-    await run(flags, g);
+    await supervise(flags, g);
   } catch (error) {
-    // A refusal before the supervisor ran (bad settings, not root): its words still reach the pod's status.
-    if (flags.daemonsetStep === undefined && error instanceof Error) {
-      const path = flags.terminationLog?.startsWith('/') ? flags.terminationLog : DEFAULT_TERMINATION_LOG;
+    // A refusal before the supervisor ran (a bad HEALTH_PORT, not root): its words still reach the pod's status.
+    const path = flags.terminationLog?.startsWith('/') ? flags.terminationLog : DEFAULT_TERMINATION_LOG;
+    if (error instanceof Error)
       await writeTerminationLog(path, `kata-deploy install: ${error.message}`).catch(() => undefined);
-    }
     throw error;
   }
 }
 
-async function run(flags: LifecycleFlags & DaemonSetCliFlags, g: GlobalOptions): Promise<void> {
+async function supervise(flags: LifecycleFlags & DaemonSetCliFlags, g: GlobalOptions): Promise<void> {
   if (flags.dryRun) {
     throw new UsageError('--dry-run cannot be combined with --daemonset', {
       input: '--dry-run',
       hint: 'run kata-deploy install --dry-run (without --daemonset) to see the plan',
     });
   }
-  const settings = loadSettings({ env: process.env, flags, arch: archFromNode(process.arch) });
-  const ds = loadDaemonSetSettings(process.env, flags);
+  const port = parseHealthPort(process.env['HEALTH_PORT'] ?? '');
+  if (!port.ok) throw invalid('HEALTH_PORT', process.env['HEALTH_PORT'] ?? '', port.accepted);
+  const log = parseTerminationLog(flags.terminationLog ?? '');
+  if (!log.ok) throw invalid('--termination-log', flags.terminationLog ?? '', log.accepted);
   if (process.geteuid?.() !== 0) {
     throw new UsageError('kata-deploy install --daemonset must run as root', { hint: 'run it as root' });
-  }
-  if (flags.daemonsetStep !== undefined) {
-    const { runWorker } = await import('../daemonset/worker.js');
-    const code = await runWorker(flags.daemonsetStep, settings, ds, g.log);
-    // The client's keep-alive sockets would hold the process: the result is delivered, so end here.
-    process.exit(code);
   }
   const { superviseDaemonSet } = await import('../daemonset/supervisor.js');
   const entry = process.argv[1]!;
   const userArgs = process.argv.slice(2);
   const result = await superviseDaemonSet({
-    node: settings.nodeName,
-    healthPort: ds.healthPort,
-    terminationLog: ds.terminationLog,
+    node: process.env['NODE_NAME'] ?? '',
+    healthPort: port.value,
+    terminationLog: log.value,
     log: g.log,
     workerCommand: (step) => ({
       command: process.execPath,
@@ -62,6 +66,13 @@ async function run(flags: LifecycleFlags & DaemonSetCliFlags, g: GlobalOptions):
   });
   emitResult(g.json, result, renderResult);
   if (result.exitCode !== ExitCode.ok) process.exitCode = result.exitCode;
+}
+
+function invalid(name: string, value: string, accepted: string): UsageError {
+  return new UsageError(`${name}=${quoteValue(value)} is not valid: expected ${accepted}`, {
+    input: name,
+    hint: 'fix the value; nothing was changed on the node',
+  });
 }
 
 function renderReport(r: WorkerReport): string {

@@ -20,11 +20,11 @@ import { installStep } from './install-step.js';
 import type { WorkerMessage, WorkerStep } from './protocol.js';
 import type { StepContext } from './steps-common.js';
 
+/** `load` validates the settings: a refusal is reported like any other failure (exit 2, nothing written). */
 export async function runWorker(
   step: WorkerStep,
-  settings: Settings,
-  ds: DaemonSetSettings,
   log: Logger,
+  load: () => { settings: Settings; ds: DaemonSetSettings },
 ): Promise<number> {
   const controller = new AbortController();
   const stop = (why: string) => {
@@ -39,19 +39,22 @@ export async function runWorker(
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('disconnect', () => stop('the supervisor went away'));
 
-  const timing = scaleTiming(DEFAULT_TIMING, ds.timeScale);
+  let stepDelayMs = 0;
   const beforeStep = async (index: number, s: Step) => {
     if (controller.signal.aborted)
       throw new InterruptedError(`stopped by a signal before step ${index + 1} (${s.kind})`);
-    if (ds.stepDelayMs > 0) {
-      log.info(`test hook: step ${index + 1} (${s.kind}) in ${ds.stepDelayMs} ms`);
-      await abortableSleep(ds.stepDelayMs, controller.signal).catch(() => undefined);
+    if (stepDelayMs > 0) {
+      log.info(`test hook: step ${index + 1} (${s.kind}) in ${stepDelayMs} ms`);
+      await abortableSleep(stepDelayMs, controller.signal).catch(() => undefined);
       if (controller.signal.aborted)
         throw new InterruptedError(`stopped by a signal before step ${index + 1} (${s.kind})`);
     }
   };
   let message: WorkerMessage;
   try {
+    const { settings, ds } = load();
+    stepDelayMs = ds.stepDelayMs;
+    const timing = scaleTiming(DEFAULT_TIMING, ds.timeScale);
     const api = connectKubeApi({
       kubeconfig: ds.kubeconfig,
       env: process.env,

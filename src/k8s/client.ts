@@ -16,6 +16,7 @@ import {
   type V1Node,
 } from '@kubernetes/client-node';
 import { existsSync, readFileSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import { UsageError } from '../errors/index.js';
 import type { KubeApi } from './api.js';
 import { KubeApiError, KubeDeniedError, type ApiCall, type ApiFailure } from './errors.js';
@@ -68,8 +69,16 @@ export function connectKubeApi(options: ConnectOptions): KubeApi {
         });
       }
     }
-    // The client reads the token again every minute (a bound token is rotated by the kubelet).
-    kc.loadFromCluster(prefix);
+    // As client-node's loadFromCluster, from the environment given here: a token file provider, which the
+    // client reads again every minute (a bound token is rotated by the kubelet), and the cluster CA.
+    const server = `https://${isIPv6(host) ? `[${host}]` : host}:${port}`;
+    kc.loadFromClusterAndUser(
+      { name: 'in-cluster', server, caFile: `${prefix}${SERVICE_ACCOUNT_DIR}/ca.crt`, skipTLSVerify: false },
+      {
+        name: 'service-account',
+        authProvider: { name: 'tokenFile', config: { tokenFile: `${prefix}${SERVICE_ACCOUNT_DIR}/token` } },
+      },
+    );
     const nsFile = `${prefix}${SERVICE_ACCOUNT_DIR}/namespace`;
     if (namespace === undefined && existsSync(nsFile)) namespace = readFileSync(nsFile, 'utf8').trim();
   }

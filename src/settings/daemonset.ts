@@ -8,10 +8,7 @@ import { isDnsSubdomain } from '../k8s/names.js';
 import { parseStartupTaints, type StartupTaint } from '../k8s/taints.js';
 import { toUsageError } from './load.js';
 import { bad, ok, parseAbsolutePath, type Parsed } from './parse.js';
-
-export const DEFAULT_HEALTH_PORT = 8090;
-export const DEFAULT_DAEMONSET_NAME = 'kata-deploy';
-export const DEFAULT_TERMINATION_LOG = '/dev/termination-log';
+import { DEFAULT_DAEMONSET_NAME, parseHealthPort, parseTerminationLog } from './daemonset-values.js';
 
 export interface DaemonSetSettings {
   /** `HEALTH_PORT` (default 8090; 0 picks a free port, for tests). */
@@ -57,13 +54,7 @@ const optionalPath = (raw: string): Parsed<string | undefined> =>
   raw === '' ? ok(undefined) : parseAbsolutePath(raw);
 
 const schema = z.object({
-  HEALTH_PORT: field((raw) => {
-    const v = raw.trim();
-    if (v === '') return ok(DEFAULT_HEALTH_PORT);
-    return /^\d{1,5}$/.test(v) && Number(v) <= 65535
-      ? ok(Number(v))
-      : bad('a TCP port from 1 to 65535 (0: any free port)');
-  }),
+  HEALTH_PORT: field(parseHealthPort),
   DAEMONSET_NAME: field((raw) => {
     const v = raw.trim();
     if (v === '') return ok(DEFAULT_DAEMONSET_NAME);
@@ -86,7 +77,7 @@ const schema = z.object({
     return optionalPath(first);
   }),
   '--kubeconfig': field(optionalPath),
-  '--termination-log': field((raw) => (raw === '' ? ok(DEFAULT_TERMINATION_LOG) : parseAbsolutePath(raw))),
+  '--termination-log': field(parseTerminationLog),
   KATA_DEPLOY_TEST_TIME_SCALE: field((raw) => {
     if (raw === '') return ok(1);
     const v = Number(raw);

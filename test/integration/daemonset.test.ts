@@ -531,6 +531,45 @@ describe('kata-deploy install --daemonset', () => {
   });
 });
 
+describe('kata-deploy install --daemonset refuses bad input before anything is written', () => {
+  it('a bad HEALTH_PORT before the bind, a bad STARTUP_TAINTS in the install worker: exit 2, named, termination log, root untouched', async () => {
+    const root = await mkdtemp(join(work, 'refuse-'));
+    await mkdir(join(root, 'etc/containerd'), { recursive: true });
+    await writeFile(join(root, 'etc/containerd/config.toml'), 'version = 2\n');
+    const before = await snapshot(root);
+    const bed: Bed = {
+      root,
+      socket: join(root, 'run/containerd/containerd.sock'),
+      host: createHost({ root, serviceManager: 'process' }),
+      version: '2.1',
+      payload: join(REPO_ROOT, 'test/fixtures/payload'),
+      env: { SHIMS_X86_64: 'qemu' },
+      dispose: async () => {},
+    };
+    await writeFile(join(work, 'termination-log'), '');
+    const port = pod(bed, 'node-bad', { HEALTH_PORT: '70000' });
+    const rp = await port.result();
+    assert.equal(rp.code, 2, port.stderr);
+    assert.match(port.stderr, /HEALTH_PORT="70000" is not valid: expected a TCP port from 1 to 65535/);
+    assert.equal(port.port, undefined, 'nothing was bound');
+    assert.match(await terminationLog(), /^kata-deploy install: HEALTH_PORT="70000" is not valid/);
+
+    const taints = pod(bed, 'node-bad', { STARTUP_TAINTS: 'kata/x:Sometimes' });
+    const rt = await taints.result();
+    assert.equal(rt.code, 2, taints.stderr);
+    assert.match(
+      taints.stderr,
+      /STARTUP_TAINTS="kata\/x:Sometimes" is not valid: expected entries "key" or "key:effect"/,
+    );
+    assert.match(
+      await terminationLog(),
+      /^kata-deploy install: STARTUP_TAINTS="kata\/x:Sometimes" is not valid/,
+    );
+    assert.deepEqual(await snapshot(root), before);
+    assert.deepEqual(timeline('node-bad'), []);
+  });
+});
+
 interface InstallJson {
   lifecycle: { restarted: boolean };
   labels: { attempts: number; dropped: number };

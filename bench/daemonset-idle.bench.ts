@@ -1,0 +1,166 @@
+/**
+ * The idle footprint of `kata-deploy install --daemonset`: the process that waits for SIGTERM (the supervisor)
+ * after a real install on containerd 2.1 from the bed, against the test API server and the kubelet double,
+ * while probes hit /healthz and /readyz once a second as the kubelet's would. Sampled from /proc every second:
+ * peak RSS (VmHWM, over the process's whole life), steady RSS (the median of the idle samples), and how the RSS
+ * splits into the node binary's file pages (shared, clean) and anonymous memory, with the PSS. The workers'
+ * peaks come from their own getrusage.
+ *
+ *   node --import tsx bench/daemonset-idle.bench.ts [--seconds 60] [--skip-build] [--node-options '<flags>']
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { containerdBinaries } from '../test/bed/index.js';
+import { createHost } from '../src/host/index.js';
+import { REPO_ROOT } from '../test/support/cli.js';
+import {
+  containerdServiceSpec,
+  nodeContainerdConfig,
+  waitContainerdAnswer,
+} from '../test/support/node-root.js';
+import { KubeApiDouble } from '../test/k8s/api-double.js';
+import { KubeletDouble } from '../test/k8s/kubelet-double.js';
+import { DaemonSetPod } from '../test/k8s/daemonset-pod.js';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '60' },
+    'skip-build': { type: 'boolean' },
+    'node-options': { type: 'string' },
+  },
+});
+const seconds = Number(values.seconds);
+if (!values['skip-build'])
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
+
+interface Sample {
+  rss: number;
+  hwm: number;
+  anon: number;
+  file: number;
+  pss: number;
+}
+
+async function sample(pid: number): Promise<Sample> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kib = (text: string, key: string) =>
+    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+  return {
+    rss: kib(status, 'VmRSS'),
+    hwm: kib(status, 'VmHWM'),
+    anon: kib(status, 'RssAnon'),
+    file: kib(status, 'RssFile'),
+    pss: kib(rollup, 'Pss'),
+  };
+}
+
+const mib = (k: number) => (k / 1024).toFixed(1);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const work = await mkdtemp('/tmp/kd-bench-ds-');
+const api = await KubeApiDouble.start();
+const bins = containerdBinaries('2.1');
+const root = join(work, 'root');
+const host = createHost({ root, serviceManager: 'process' });
+let pod: DaemonSetPod | undefined;
+let kubelet: KubeletDouble | undefined;
+try {
+  api.addToken('t', 'system:serviceaccount:kube-system:kata-deploy');
+  api.writeServiceAccount(join(work, 'pod'), 't', 'kube-system');
+  api.addNode('bench-node');
+  for (const d of [
+    'etc/containerd',
+    'etc/kata-deploy/services',
+    'etc/cni/net.d',
+    'run/containerd',
+    'var/lib/containerd',
+  ])
+    await mkdir(join(root, d), { recursive: true });
+  await writeFile(join(root, 'etc/containerd/config.toml'), nodeContainerdConfig(root, '2.1'));
+  await writeFile(
+    join(root, 'etc/kata-deploy/services/containerd.service.json'),
+    containerdServiceSpec({ root, bin: bins.containerd, shimDir: bins.shimDir }),
+  );
+  await host.services.start('containerd.service');
+  const socket = join(root, 'run/containerd/containerd.sock');
+  await waitContainerdAnswer(socket);
+  kubelet = new KubeletDouble(api, 'bench-node', socket);
+  kubelet.start();
+
+  pod = new DaemonSetPod({
+    args: [
+      '--host-root',
+      root,
+      '--service-manager',
+      'process',
+      '--runtime',
+      'containerd',
+      '--containerd-bin',
+      bins.containerd,
+      '--artifacts-dir',
+      join(REPO_ROOT, 'test/fixtures/payload'),
+      '--json',
+      '--log-level',
+      'info',
+    ],
+    env: {
+      NODE_NAME: 'bench-node',
+      SHIMS_X86_64: 'qemu clh',
+      KUBERNETES_SERVICE_HOST: '127.0.0.1',
+      KUBERNETES_SERVICE_PORT: String(api.port),
+      KATA_DEPLOY_TEST_SERVICEACCOUNT_PREFIX: join(work, 'pod'),
+      ...(values['node-options'] ? { NODE_OPTIONS: values['node-options'] } : {}),
+    },
+  });
+  const started = Date.now();
+  await pod.waitReadyz(200, 180_000);
+  const readyAfter = Date.now() - started;
+  const samples: Sample[] = [];
+  for (let i = 0; i < seconds; i++) {
+    await fetch(`http://127.0.0.1:${pod.port}/healthz`);
+    await fetch(`http://127.0.0.1:${pod.port}/readyz`);
+    samples.push(await sample(pod.pid));
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  api.deleteDaemonSet('kube-system', 'kata-deploy');
+  pod.signal('SIGTERM');
+  const result = await pod.result();
+  const install = result.json['install'] as { maxRssKiB: number };
+  const cleanup = result.json['cleanup'] as { maxRssKiB: number };
+  const last = samples.at(-1)!;
+  const steady = (k: keyof Sample) => median(samples.map((s) => s[k]));
+  console.log(
+    `install --daemonset${values['node-options'] ? ` (NODE_OPTIONS=${values['node-options']})` : ''} on containerd 2.1 (bed), ready after ${(readyAfter / 1000).toFixed(1)} s; ${seconds} s idle, probed every second; exit ${result.code}`,
+  );
+  console.log(`waiting process (supervisor, pid ${pod.pid}):`);
+  console.log(`  peak RSS (VmHWM)      ${mib(last.hwm)} MiB`);
+  console.log(
+    `  steady RSS (median)   ${mib(steady('rss'))} MiB   (min ${mib(Math.min(...samples.map((s) => s.rss)))}, max ${mib(Math.max(...samples.map((s) => s.rss)))})`,
+  );
+  console.log(
+    `    of which file-backed ${mib(steady('file'))} MiB (the node executable's pages, shared and clean)`,
+  );
+  console.log(`    of which anonymous   ${mib(steady('anon'))} MiB (heap, stacks: this process's own)`);
+  console.log(`  steady PSS            ${mib(steady('pss'))} MiB`);
+  console.log(
+    `workers (exited; peak RSS each): install ${mib(install.maxRssKiB)} MiB, cleanup ${mib(cleanup.maxRssKiB)} MiB`,
+  );
+  const floor = execFileSync(
+    process.execPath,
+    [
+      '-e',
+      "require('http').createServer((q,s)=>s.end()).listen(0);setTimeout(()=>{const t=require('fs').readFileSync('/proc/self/status','utf8');console.log(/VmRSS:\\s+(\\d+)/.exec(t)[1]);process.exit()},1500)",
+    ],
+    { encoding: 'utf8' },
+  );
+  console.log(`floor: a bare \`node\` with an idle HTTP server: ${mib(Number(floor.trim()))} MiB RSS`);
+} finally {
+  kubelet?.stop();
+  await pod?.kill();
+  await host.services.stop('containerd.service').catch(() => undefined);
+  await api.stop();
+  await rm(work, { recursive: true, force: true });
+}
