@@ -9,8 +9,15 @@ import { errnoCode } from '../errors/index.js';
 const LIMIT = 4096;
 
 export async function writeTerminationLog(path: string, text: string): Promise<'written' | 'absent'> {
-  let bytes = Buffer.from(text.endsWith('\n') ? text : `${text}\n`);
-  if (bytes.length > LIMIT) bytes = Buffer.concat([bytes.subarray(0, LIMIT - 4), Buffer.from('…\n')]);
+  let body = text.endsWith('\n') ? text : `${text}\n`;
+  if (Buffer.byteLength(body) > LIMIT) {
+    // Cut whole characters, not bytes: the kubelet shows the file as UTF-8.
+    const chars = [...body];
+    while (Buffer.byteLength(chars.join('')) > LIMIT - 4)
+      chars.length -= Math.max(1, Math.floor(chars.length / 50));
+    body = `${chars.join('')}…\n`;
+  }
+  const bytes = Buffer.from(body);
   try {
     const file = await open(path, 'r+');
     try {
