@@ -70,7 +70,12 @@ export async function runWorker(
     });
     const ctx: StepContext = { settings, ds, api, host, log, timing, signal: controller.signal, beforeStep };
     const outcome = step === 'install' ? await installStep(ctx) : await cleanupStep(ctx);
-    const unknown = outcome.lifecycle?.verification?.verdict === 'unknown' ? 1 : 0;
+    // An unknown verdict (the restart's, or whether the DaemonSet still selects the node) is exit 1.
+    const unknown =
+      outcome.lifecycle?.verification?.verdict === 'unknown' ||
+      (outcome.step === 'cleanup' && outcome.evidence.some((e) => e.status !== 'seen'))
+        ? 1
+        : 0;
     message = { type: 'done', outcome, exitCode: unknown, maxRssKiB: process.resourceUsage().maxRSS };
   } catch (error) {
     const interrupted = error instanceof InterruptedError;
