@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, readFile, readdir, lstat, readlink, rm, writeFile } fro
 import { join } from 'node:path';
 import { containerdBinaries, type ContainerdVersion } from '../bed/index.js';
 import { createHost, type Host } from '../../src/host/index.js';
-import { REPO_ROOT } from '../support/cli.js';
+import { REPO_ROOT, runCli } from '../support/cli.js';
 import { containerdServiceSpec, nodeContainerdConfig, waitContainerdAnswer } from '../support/node-root.js';
 import { makePayload, SnapshotterNode } from '../support/snapshotter-node.js';
 import { KubeApiDouble, type LabelEvent } from '../k8s/api-double.js';
@@ -567,6 +567,17 @@ describe('kata-deploy install --daemonset refuses bad input before anything is w
     );
     assert.deepEqual(await snapshot(root), before);
     assert.deepEqual(timeline('node-bad'), []);
+  });
+
+  it('--dry-run with --daemonset, and --kubeconfig without it, are usage errors', async () => {
+    const dry = await runCli(['install', '--daemonset', '--dry-run'], { env: { NODE_NAME: 'n' } });
+    assert.equal(dry.code, 2);
+    assert.match(dry.stderr, /--dry-run cannot be combined with --daemonset/);
+    const kc = await runCli(['install', '--kubeconfig', '/nowhere', '--dry-run'], {
+      env: { NODE_NAME: 'n' },
+    });
+    assert.equal(kc.code, 2);
+    assert.match(kc.stderr, /--kubeconfig is for --daemonset only/);
   });
 });
 
