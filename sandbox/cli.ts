@@ -1,13 +1,11 @@
 /**
  * The built kata-deploy CLI (bin/kata-deploy.js, bundled by `npm run build`) run against the sandbox node
- * with the flags and environment a DaemonSet would give it, reporting in JSON.
+ * with the flags and environment a DaemonSet would give it, reporting in JSON (the node says where it is and
+ * how: a pod of the systemd bed, or the process supervisor's host root).
  */
-import { run } from '../test/bed/exec.js';
-import { resolve } from 'node:path';
 import type { SnapshotterOutcome } from '../src/lifecycle/snapshotters/outcome.js';
 import type { SandboxNode } from './node.js';
 
-export const CLI = resolve(import.meta.dirname, '../bin/kata-deploy.js');
 const ARCH_SUFFIX: Partial<Record<string, string>> = {
   x64: 'X86_64',
   arm64: 'AARCH64',
@@ -41,17 +39,8 @@ export interface CliOptions {
 export function lifecycleArgs(action: 'install' | 'cleanup', o: CliOptions): string[] {
   return [
     action,
-    '--host-root',
-    o.node.root,
+    ...o.node.nodeFlags,
     ...(action === 'install' ? ['--artifacts-dir', o.payloadDir] : []),
-    '--service-manager',
-    'process',
-    '--runtime',
-    'containerd',
-    '--containerd-socket',
-    '/run/containerd/containerd.sock',
-    '--containerd-bin',
-    o.node.binaries.containerd,
     '--json',
   ];
 }
@@ -68,11 +57,7 @@ export function lifecycleEnv(o: CliOptions): Record<string, string> {
 }
 
 export async function runLifecycleCli(action: 'install' | 'cleanup', o: CliOptions): Promise<CliRun> {
-  const r = await run(process.execPath, [CLI, ...lifecycleArgs(action, o)], {
-    env: lifecycleEnv(o),
-    allowFail: true,
-    timeoutMs: 600_000,
-  });
+  const r = await o.node.cli(lifecycleArgs(action, o), lifecycleEnv(o));
   let result: LifecycleJson | undefined;
   try {
     result = JSON.parse(r.stdout) as LifecycleJson;

@@ -39,15 +39,25 @@ export interface Ctr {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function ctrFor(binaries: ContainerdBinaries, socket: string): Ctr {
+/**
+ * `invocation`: the program and the arguments before ctr's own, ending with `--address <socket>` (the matching
+ * ctr on this machine, or the node's own ctr run inside the node, where the snapshots it mounts exist);
+ * `runFlags`: extra flags for `ctr run` on this node.
+ */
+export function ctrFor(
+  binaries: ContainerdBinaries,
+  invocation: readonly string[],
+  runFlags: readonly string[] = [],
+): Ctr {
   // 2.x pulls through its transfer service unless told otherwise, and that unpacks only into snapshotters
   // named in its unpack_config; `--local` unpacks client-side (1.7 takes it too, 1.6 does not know it).
   const local = binaries.version === '1.6' ? [] : ['--local'];
 
   function run(args: readonly string[], timeoutMs = 120_000): Promise<string> {
-    const full = ['--address', socket, '--namespace', NAMESPACE, ...args];
+    const [file, ...prefix] = invocation as [string, ...string[]];
+    const full = [...prefix, '--namespace', NAMESPACE, ...args];
     return new Promise((resolve, reject) => {
-      execFile(binaries.ctr, full, { timeout: timeoutMs, maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
+      execFile(file, full, { timeout: timeoutMs, maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
         if (!error) return resolve(stdout);
         const code = typeof error.code === 'number' ? error.code : 1;
         const why = (stderr || error.message).trim().split('\n').slice(-3).join(' | ');
@@ -80,7 +90,18 @@ export function ctrFor(binaries: ContainerdBinaries, socket: string): Ctr {
     },
     async runContainer(id, ref, snapshotter, cgroupParent) {
       const cgroup = `/${cgroupParent}/${NAMESPACE}/${id}`;
-      await run(['run', '--detach', '--null-io', '--snapshotter', snapshotter, '--cgroup', cgroup, ref, id]);
+      await run([
+        'run',
+        '--detach',
+        '--null-io',
+        ...runFlags,
+        '--snapshotter',
+        snapshotter,
+        '--cgroup',
+        cgroup,
+        ref,
+        id,
+      ]);
       const deadline = Date.now() + 10_000;
       for (;;) {
         const t = await task(id);

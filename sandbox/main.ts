@@ -3,9 +3,14 @@
  * machine whose own containerd, /etc and /var/lib are never touched. containerd and the real nydus-snapshotter
  * are installed, started and stopped by kata-deploy itself (the built CLI, `--service-manager process`).
  *
- *   node --import tsx sandbox/main.ts [--containerd 1.6|1.7|2.1] [--keep] [--json] [--snapshotter nydus|none]
+ *   node --import tsx sandbox/main.ts [--containerd 1.6|1.7|2.1] [--service-manager systemd|process] [--keep]
+ *                                     [--json] [--snapshotter nydus|none]
  *
- * `--snapshotter none` runs the same cycle without EXPERIMENTAL_SETUP_SNAPSHOTTER (images on overlayfs).
+ * By default the node is the systemd bed (a real systemd as the node's PID 1, kata-deploy in a pod of it with
+ * `--service-manager systemd`) when systemd can start here, else the process supervisor's host root; the report
+ * says which. `--service-manager process` always takes the process supervisor's path, `--service-manager
+ * systemd` fails when systemd cannot start. `--snapshotter none` runs the same cycle without
+ * EXPERIMENTAL_SETUP_SNAPSHOTTER (images on overlayfs).
  * Exit 0 when every step passed and nothing was left running, 1 otherwise, 2 for a usage error.
  */
 import { mkdtemp } from 'node:fs/promises';
@@ -23,7 +28,7 @@ import {
 import { runLifecycleCli, type CliOptions } from './cli.js';
 import { endEverything, killEverythingSync, removeTree } from './cleanup.js';
 import { ctrFor } from './ctr.js';
-import { createNode, type SandboxNode } from './node.js';
+import { createNode, type SandboxNode, type SandboxServiceManager } from './node.js';
 import { assemblePayload } from './payload.js';
 import { renderReport, type SandboxReport } from './report.js';
 import {
@@ -40,7 +45,7 @@ const VERSIONS: readonly ContainerdVersion[] = ['1.6', '1.7', '2.1'];
 
 function usage(message: string): never {
   process.stderr.write(
-    `sandbox: ${message}\nusage: bash scripts/sandbox.sh [--containerd 1.6|1.7|2.1] [--keep] [--json] [--snapshotter nydus|none]\n`,
+    `sandbox: ${message}\nusage: bash scripts/sandbox.sh [--containerd 1.6|1.7|2.1] [--service-manager systemd|process] [--keep] [--json] [--snapshotter nydus|none]\n`,
   );
   process.exit(2);
 }
@@ -51,6 +56,7 @@ try {
     options: {
       containerd: { type: 'string', default: '2.1' },
       snapshotter: { type: 'string', default: 'nydus' },
+      'service-manager': { type: 'string' },
       keep: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -63,6 +69,9 @@ if (!VERSIONS.includes(version)) usage(`--containerd "${version}" is not one of 
 if (parsed.snapshotter !== 'nydus' && parsed.snapshotter !== 'none')
   usage(`--snapshotter "${parsed.snapshotter}" is not nydus or none`);
 const snapshotter = parsed.snapshotter === 'nydus' ? 'nydus' : undefined;
+const askedManager = parsed['service-manager'];
+if (askedManager !== undefined && askedManager !== 'systemd' && askedManager !== 'process')
+  usage(`--service-manager "${askedManager}" is not systemd or process`);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const started = performance.now();
@@ -80,11 +89,26 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
+/** Why the default systemd node was not used, when it was not. */
+let fallback: string | undefined;
+
+/** systemd where it can start (or where asked for), else the process supervisor. */
+async function startNode(asked: SandboxServiceManager | undefined): Promise<SandboxNode> {
+  if (asked !== undefined) return createNode(version, asked);
+  try {
+    return await createNode(version, 'systemd');
+  } catch (error) {
+    fallback = `systemd could not start here: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+    log(`sandbox: ${fallback}; using the process supervisor`);
+    return createNode(version, 'process');
+  }
+}
+
 let ctx: ScenarioContext | undefined;
 const prepare = await runStep(
   'prepare',
   async () => {
-    node = await createNode(version);
+    node = await startNode(askedManager);
     const payload = await assemblePayload(join(work, 'payload'));
     registry = await startRegistry({ root: join(work, 'registry') });
     const busybox = await busyboxImage(join(work, 'images'));
@@ -99,14 +123,14 @@ const prepare = await runStep(
     cli = { node, payloadDir: payload.dir, snapshotter };
     ctx = {
       node,
-      ctr: ctrFor(node.binaries, node.socket),
+      ctr: ctrFor(node.binaries, node.ctr, node.runFlags),
       cli,
       images,
       runImage: images[0] ?? '',
       cgroupParent,
       log,
     };
-    return `containerd ${node.binaries.fullVersion} via the supervisor; payload nydus-snapshotter/ with ${payload.nydusFiles.length} files (real binaries${payload.nydusFiles.some((f) => f.endsWith('.in')) ? ' and templates' : ''}); registry ${registry.address}`;
+    return `containerd ${node.binaries.fullVersion}, services: ${node.describe}${fallback ? ` (${fallback})` : ''}; payload nydus-snapshotter/ with ${payload.nydusFiles.length} files (real binaries${payload.nydusFiles.some((f) => f.endsWith('.in')) ? ' and templates' : ''}); registry ${registry.address}`;
   },
   log,
 );
@@ -144,6 +168,11 @@ if (node !== undefined && cli !== undefined) {
     ),
   );
 }
+// The systemd node ends with its PID 1 (every process in its namespaces, its mounts with them).
+const bedProblems: string[] = [];
+if (node?.serviceManager === 'systemd') {
+  await node.teardown().catch((e: unknown) => bedProblems.push(e instanceof Error ? e.message : String(e)));
+}
 const ended = node
   ? await endEverything({ host: node.host, root: node.root, units: node.units, cgroupParent })
   : { notes: [], problems: [] };
@@ -152,7 +181,7 @@ const leftRunning = node
   ? killEverythingSync({ root: node.root, work, cgroupParent, keep: true, dryRun: true })
   : [];
 let rootRemoved = false;
-const problems = [...ended.problems];
+const problems = [...bedProblems, ...ended.problems];
 if (!parsed.keep) {
   try {
     if (node) await removeTree(node.root);
@@ -165,6 +194,7 @@ if (!parsed.keep) {
 
 const report: SandboxReport = {
   containerd: node?.binaries.fullVersion ?? version,
+  serviceManager: node === undefined ? 'none' : `${node.serviceManager}${fallback ? ` (${fallback})` : ''}`,
   snapshotter: snapshotter ? `nydus (${nydusBinaries().grpc})` : 'none (overlayfs)',
   root: node?.root ?? '',
   steps,

@@ -3,6 +3,8 @@ import type { StepResult } from './scenario.js';
 
 export interface SandboxReport {
   readonly containerd: string;
+  /** `systemd` (the systemd bed) or `process` (the process supervisor), with why systemd was not used. */
+  readonly serviceManager: string;
   readonly snapshotter: string;
   readonly root: string;
   readonly steps: readonly StepResult[];
@@ -34,7 +36,7 @@ function row(index: string, r: StepResult): string {
 export function renderReport(report: SandboxReport): string {
   const lines = [
     '',
-    `kata-deploy sandbox: containerd ${report.containerd}, snapshotter ${report.snapshotter}, host root ${report.root}`,
+    `kata-deploy sandbox: containerd ${report.containerd}, service manager ${report.serviceManager}, snapshotter ${report.snapshotter}, host root ${report.root}`,
     `  #  ${'step'.padEnd(24)} ${'result'.padEnd(7)} exit      time  detail`,
     ...report.steps.map((r, i) => row(String(i), r)),
     ...report.teardown.steps.map((r) => row('-', r)),

@@ -16,8 +16,9 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // A native addon: it stays a package, loaded from node_modules when `check` runs.
-  external: ['koffi'],
+  // Native addons (koffi for `check`, zstd-napi for the .tar.zst payload) stay packages, loaded from
+  // node_modules when used; tar-stream goes with zstd-napi (its package.json maps `fs` per runtime).
+  external: ['koffi', 'zstd-napi', 'tar-stream'],
   // The bundled CommonJS packages (grpc-js, protobufjs, commander) call require().
   banner: {
     js: "import { createRequire as __kataDeployRequire } from 'node:module';\nconst require = __kataDeployRequire(import.meta.url);",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the sandbox, the tests and the benches need on a Debian machine (run as root):
-#   - Debian packages: containerd 1.6 (bookworm), runc, busybox-static, docker-registry, the containerd
+#   - Debian packages: containerd 1.6 (bookworm), runc, busybox-static, docker-registry, systemd (for the
+#     systemd bed: systemd as PID 1 of its own namespaces, never of the machine), util-linux, the containerd
 #     Go sources (upstream .proto files to check our field numbers against);
 #   - containerd 1.7 and 2.1 and nydus-snapshotter, downloaded from Debian's newer suites and only unpacked
 #     (nothing is installed system-wide) into the bed cache;
@@ -25,7 +26,7 @@ if ((node_major < 20)); then
   exit 2
 fi
 
-need_pkgs=(containerd runc busybox-static docker-registry golang-github-containerd-containerd-dev ca-certificates)
+need_pkgs=(containerd runc busybox-static docker-registry golang-github-containerd-containerd-dev ca-certificates systemd util-linux)
 # kubectl, which test/k8s checks the test API server against: the machine image has 1.32; else Debian's.
 command -v kubectl >/dev/null || need_pkgs+=(kubernetes-client)
 missing=()

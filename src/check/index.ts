@@ -1,5 +1,5 @@
 /** Host capability check (`kata-deploy check`): public surface for the CLI and for other commands. */
-export { runCheck, BUNDLED_KATA_VERSION, type CheckOptions } from './run.js';
+export { runCheck, versionsYamlCandidates, type CheckOptions } from './run.js';
 export { evaluate, type EvaluateOptions } from './evaluate.js';
 export { gatherFacts, type HostFacts, type CheckFacts, RELEASE_CHECK_TIMEOUT_MS } from './facts.js';
 export { systemHostFacts, fixtureHostFacts, FIXTURE_FILE } from './host.js';

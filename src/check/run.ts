@@ -4,12 +4,14 @@ import { findMkfsErofs, gatherErofsFacts, SYSTEMD_DEFAULT_PATH, type RunVersion 
 import { gatherFacts, type HostFacts } from './facts.js';
 import { erofsFindings, type ErofsWants } from './rules/erofs.js';
 import type { CheckReport, Hypervisor } from './types.js';
+import { readBaseline, type Baseline } from './release-baseline.js';
+import { warn } from './rules/finding.js';
 
-/**
- * The Kata Containers release this kata-deploy installs; the release check compares it with the newest
- * release. Keep it in step with the payload's versions.yaml.
- */
-export const BUNDLED_KATA_VERSION = '3.20.0';
+/** Where the payload's versions.yaml is: in kata-deploy's image, then in the install dir (under `root`). */
+export function versionsYamlCandidates(root: string): string[] {
+  const installed = `${root === '/' ? '' : root}/opt/kata/versions.yaml`;
+  return root === '/' ? ['/opt/kata-artifacts/versions.yaml', installed] : [installed];
+}
 
 export interface CheckOptions {
   readonly hypervisor?: Hypervisor;
@@ -17,8 +19,10 @@ export interface CheckOptions {
   readonly skipReleaseCheck?: string;
   /** Count pre-releases as candidates for "newer release available". @default false */
   readonly includePrereleases?: boolean;
-  /** @default BUNDLED_KATA_VERSION */
+  /** The release the release check compares with. @default read from the payload's versions.yaml */
   readonly kataVersion?: string;
+  /** Where versions.yaml is looked for. @default versionsYamlCandidates(host.root) */
+  readonly versionsYaml?: readonly string[];
   /** @default the GitHub releases API of kata-containers/kata-containers */
   readonly releasesUrl?: string;
   /** @default RELEASE_CHECK_TIMEOUT_MS (3 s) */
@@ -54,10 +58,23 @@ export async function runCheck(host: HostFacts, options: CheckOptions = {}): Pro
           ),
           options.erofs,
         );
-  return evaluate(facts, {
+  const baseline: Baseline =
+    options.kataVersion !== undefined
+      ? { kind: 'known', version: options.kataVersion, source: 'the caller' }
+      : await readBaseline(options.versionsYaml ?? versionsYamlCandidates(host.root));
+  const report = evaluate(facts, {
     extra,
     ...(options.hypervisor === undefined ? {} : { hypervisor: options.hypervisor }),
-    kataVersion: options.kataVersion ?? BUNDLED_KATA_VERSION,
+    // Compared only when known; an unknown baseline's finding replaces the comparison below.
+    kataVersion: baseline.kind === 'known' ? baseline.version : '0.0.0',
     includePrereleases: options.includePrereleases ?? false,
   });
+  if (baseline.kind === 'known' || facts.release.kind !== 'ok') return report;
+  // No baseline read: say so (a warning never fails a capable host) instead of comparing with a guess.
+  const unknown = warn(
+    'release',
+    'cannot tell whether a newer Kata Containers release exists: the release kata-deploy installs is not known',
+    `${baseline.reasons.join('; ')}; the payload's versions.yaml names it as kata-containers: version:`,
+  );
+  return { ...report, checks: report.checks.map((f) => (f.id === 'release' ? unknown : f)) };
 }

@@ -43,6 +43,7 @@ function renderResult(r: RunResult): string {
   const steps = r.steps.map((s, i) => `  ${String(i + 1).padStart(3)}. ${describeStep(s)}`).join('\n');
   if (r.dryRun) return `${head}\nplan (${r.steps.length} steps, nothing changed):\n${steps}`;
   const data = (r.snapshotters ?? []).map((o) => `  ${describeOutcome(o)}`);
-  const check = r.verification === undefined ? '' : `\n${describeVerification(r.verification)}`;
+  const checks = r.verifications ?? (r.verification === undefined ? [] : [r.verification]);
+  const check = checks.map((v) => `\n${describeVerification(v)}`).join('');
   return `${head}\napplied ${r.applied} steps:\n${steps}${data.length > 0 ? `\nsnapshotter data:\n${data.join('\n')}` : ''}${check}`;
 }

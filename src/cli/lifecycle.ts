@@ -25,6 +25,7 @@ export interface LifecycleFlags {
   serviceManager?: string;
   restartTimeout?: string;
   snapshotterDataPolicy?: string;
+  customConfigsDir?: string;
   dryRun?: boolean;
 }
 
@@ -65,10 +66,16 @@ export function registerLifecycleCommands(program: Command): void {
         ).choices(SNAPSHOTTER_DATA_POLICIES),
       );
     }
+    if (action !== 'reset') {
+      command.option(
+        '--custom-configs-dir <dir>',
+        "the operator's custom-runtimes.list and dropin-<handler|shim>.toml files (default: CUSTOM_CONFIGS_DIR, else /custom-configs)",
+      );
+    }
     if (action === 'install') {
       command.option(
         '--artifacts-dir <dir>',
-        'the Kata payload, holding opt/kata/ (default: /opt/kata-artifacts)',
+        'the Kata payload: shim-components.json with tarballs/*.tar.zst, or an opt/kata/ tree (default: /opt/kata-artifacts)',
       );
       addDaemonSetOptions(command);
     }

@@ -35,6 +35,8 @@ const nodeArb = fc.record({
     { selector: (n) => n.name, maxLength: 3 },
   ),
   containerdRuns: fc.boolean(),
+  /** containerd has the snapshotter loaded (false: an install killed before containerd's config named it). */
+  loaded: fc.boolean(),
   snapshotter: fc.constantFrom('running', 'stopped', 'hung'),
   /** What the cleanup engine managed to remove (it never removes records under a task). */
   engineRemovesAll: fc.boolean(),
@@ -111,7 +113,7 @@ function gateInput(node: Node): { input: WipeGateInput; truthLeft: number } {
       : node.snapshotter === 'stopped'
         ? ({ state: 'stopped', detail: 'nothing listens' } as const)
         : ({ state: 'unresponsive', detail: 'deadline' } as const);
-  const viaEngine = state.state === 'answers' && node.containerdRuns;
+  const viaEngine = state.state === 'answers' && node.containerdRuns && node.loaded;
   const engine = viaEngine ? engineOf(node) : undefined;
   const truthLeft = engine ? engine.left : totalRecords(node);
   const doctor =
@@ -135,6 +137,7 @@ function gateInput(node: Node): { input: WipeGateInput; truthLeft: number } {
       metaDb: metaReading(node, truthLeft),
       snapshotterState: state,
       containerdAnswers: node.containerdRuns,
+      loadedInContainerd: node.containerdRuns ? node.loaded : undefined,
       engine: engine && {
         clean: engine.verdict.clean,
         reasons: engine.verdict.reasons,

@@ -126,6 +126,28 @@ export async function copyAtomic(from: string, path: string, mode: number): Prom
   });
 }
 
+/**
+ * Writes a stream to `path` through a temp file and a rename; with `sha256`, the content must hash to it or the
+ * temp file is removed and nothing replaces `path`.
+ */
+export async function writeStreamAtomic(
+  path: string,
+  chunks: AsyncIterable<Uint8Array>,
+  mode: number,
+  sha256?: string,
+): Promise<void> {
+  await writeThroughTemp(path, mode, 'write', async (handle) => {
+    const hash = createHash('sha256');
+    for await (const chunk of chunks) {
+      hash.update(chunk);
+      await handle.write(chunk);
+    }
+    const got = hash.digest('hex');
+    if (sha256 !== undefined && got !== sha256)
+      throw new HostError(`the content has sha256 ${got}, expected ${sha256}`, { input: path });
+  });
+}
+
 async function writeThroughTemp(
   path: string,
   mode: number,

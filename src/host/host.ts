@@ -31,6 +31,13 @@ export interface Host {
   writeAtomic(nodePath: string, data: Buffer | string, mode?: number): Promise<void>;
   /** Copies a file from outside the host root (the payload) to a node path. */
   copyIn(from: string, nodePath: string, mode: number): Promise<void>;
+  /** Writes a stream (a payload member) to a node path; with `sha256`, only content that hashes to it. */
+  writeFrom(
+    nodePath: string,
+    chunks: AsyncIterable<Uint8Array>,
+    mode: number,
+    sha256?: string,
+  ): Promise<void>;
   symlink(nodePath: string, target: string): Promise<void>;
   remove(nodePath: string): Promise<boolean>;
   removeTree(nodePath: string): Promise<void>;
@@ -80,7 +87,7 @@ export function createHost(options: HostOptions): Host {
     typeof options.serviceManager === 'object'
       ? options.serviceManager
       : options.serviceManager === 'systemd'
-        ? systemdManager()
+        ? systemdManager({ hostRoot: root })
         : processSupervisor({
             hostRoot: root,
             specDir: options.serviceSpecDir ?? '/etc/kata-deploy/services',
@@ -100,6 +107,7 @@ export function createHost(options: HostOptions): Host {
     stat: (p) => hostFs.statIfExists(path(p)),
     writeAtomic: async (p, data, mode) => hostFs.writeAtomic(forWrite(p), data, mode),
     copyIn: async (from, p, mode) => hostFs.copyAtomic(from, forWrite(p), mode),
+    writeFrom: async (p, chunks, mode, sha256) => hostFs.writeStreamAtomic(forWrite(p), chunks, mode, sha256),
     symlink: async (p, target) => hostFs.symlinkAtomic(forWrite(p), target),
     remove: (p) => hostFs.removeFile(noFollow(p)),
     removeTree: (p) => hostFs.removeTree(noFollow(p)),

@@ -12,6 +12,7 @@ import type { RestartVerification } from './verify/verdict.js';
 import type { Verifier } from './verify/verifier.js';
 import type { SnapshotterOutcome } from './snapshotters/outcome.js';
 import { createSnapshotterOps, type SnapshotterOps } from './snapshotters/ops.js';
+import { extractFiles } from './artifacts/payload/extract.js';
 
 export interface ApplyContext {
   readonly host: Host;
@@ -79,6 +80,9 @@ async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
       return;
     case 'copyFile':
       await host.copyIn(step.from, step.path, step.mode);
+      return;
+    case 'extractFiles':
+      await extractFiles(step, host);
       return;
     case 'writeFile':
       await host.writeAtomic(step.path, step.content, step.mode);

@@ -3,23 +3,15 @@
  * anything is planned. The runtime flavour, containerd's version, the configuration files and their backups,
  * the install state, and (for install) the payload and what is installed already.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { UsageError } from '../errors/index.js';
-import {
-  parseInstallState,
-  requireHostRoot,
-  sha256File,
-  type Host,
-  type InstallState,
-  type TreeEntry,
-} from '../host/index.js';
-import { walk } from '../host/fs.js';
+import { KataDeployError, UsageError } from '../errors/index.js';
+import { parseInstallState, requireHostRoot, type Host, type InstallState } from '../host/index.js';
 import { deriveNames, type Names } from '../names/index.js';
 import { distributionOf, type RuntimeName, type Settings } from '../settings/index.js';
 import { parseContainerdVersion, type ContainerdVersion } from '../containerd/config/version.js';
 import { readImportedConfigs } from '../containerd/config/imports.js';
-import type { ArtifactFacts, TreeFact } from './artifacts/plan.js';
+import type { ArtifactFacts } from './artifacts/plan.js';
+import { artifactFacts } from './artifacts/observe.js';
 import { ContainerdClient } from '../containerd/api/index.js';
 import type { Logger } from '../output/log.js';
 
@@ -69,13 +61,36 @@ const DETECT_UNITS: readonly [string, RuntimeName][] = [
   ['k0sworker.service', 'k0s-worker'],
 ];
 
+/**
+ * Whether a distribution's unit runs. A service manager that cannot answer is an error, never "not active": a
+ * k3s node whose systemd cannot be reached must not be taken for vanilla containerd (exit 2, nothing written).
+ */
+async function unitIsActive(host: Host, unit: string): Promise<boolean> {
+  try {
+    return await host.services.isActive(unit);
+  } catch (error) {
+    const cause = error instanceof Error ? error.message : String(error);
+    throw new UsageError(
+      `cannot tell which runtime this node runs: asking whether ${unit} is active failed: ${cause}`,
+      {
+        input: unit,
+        hint:
+          error instanceof KataDeployError && error.hint !== undefined
+            ? `${error.hint}; or name the runtime with --runtime`
+            : 'fix the service manager, or name the runtime with --runtime',
+        cause: error,
+      },
+    );
+  }
+}
+
 export async function detectRuntime(settings: Settings, host: Host): Promise<RuntimeName> {
   if (settings.runtime !== undefined) return settings.runtime;
   let runtime: RuntimeName = 'containerd';
   if (settings.k8sDistribution === 'microk8s') runtime = 'microk8s';
   else {
     for (const [unit, name] of DETECT_UNITS) {
-      if (await host.services.isActive(unit).catch(() => false)) {
+      if (await unitIsActive(host, unit)) {
         runtime = name;
         break;
       }
@@ -105,6 +120,7 @@ export async function observe(options: ObserveOptions): Promise<Observed> {
 
   const filePaths = new Set<string>([c.configFile, c.installDropIn, c.confDDropIn]);
   if (c.distroDropIns) filePaths.add(c.distroDropIns.v3).add(c.distroDropIns.v2);
+  if (c.templates) filePaths.add(c.templates.v3).add(c.templates.v2);
   for (const path of Object.keys(state?.files ?? {})) filePaths.add(path);
   for (const path of options.extraPaths?.(names) ?? []) filePaths.add(path);
   const files = new Map<string, string | undefined>();
@@ -216,37 +232,4 @@ async function containerdVersionOf(
     input: '--containerd-socket',
     hint: 'start containerd, pass --containerd-bin, or set CONTAINER_RUNTIME_VERSION (e.g. containerd://2.1.5)',
   });
-}
-
-function toFacts(entries: TreeEntry[], root: string): Promise<Map<string, TreeFact>> {
-  return entries.reduce(async (accP, e) => {
-    const acc = await accP;
-    const sha256 = e.type === 'file' ? await sha256File(`${root}/${e.rel}`) : undefined;
-    acc.set(e.rel, { type: e.type, mode: e.mode, sha256, linkTarget: e.linkTarget });
-    return acc;
-  }, Promise.resolve(new Map<string, TreeFact>()));
-}
-
-async function artifactFacts(settings: Settings, host: Host, names: Names): Promise<ArtifactFacts> {
-  const payloadRoot = `${settings.artifactsDir}/opt/kata`;
-  const payloadEntries = await walk(payloadRoot);
-  if (payloadEntries.length === 0) {
-    throw new UsageError(
-      `--artifacts-dir ${settings.artifactsDir} holds no Kata payload (no opt/kata/ tree)`,
-      {
-        input: '--artifacts-dir',
-        hint: 'point it at the directory that contains opt/kata/',
-      },
-    );
-  }
-  const payload = await toFacts(payloadEntries, payloadRoot);
-  const installed = await toFacts(await host.walk(names.installDir), host.path(names.installDir));
-  const baseConfigs = new Map<string, string>();
-  for (const h of names.handlers) {
-    const rel = h.baseConfigFile.slice(names.installDir.length + 1);
-    if (payload.get(rel)?.type !== 'file') continue;
-    baseConfigs.set(rel, await readFile(`${payloadRoot}/${rel}`, 'utf8'));
-  }
-  const installDirExists = (await host.lstat(names.installDir))?.isDirectory() ?? false;
-  return { payloadRoot, payload, installed, installDirExists, baseConfigs };
 }

@@ -79,7 +79,12 @@ export function planCleanup(
   }
   // Nothing of kata-deploy on the node (no state, nothing to revert or remove): there is no restart to judge.
   if (state !== undefined || steps.length > 0)
-    steps.push({ kind: 'verifyHandlers', handlers: names.handlers.map((h) => h.handler), expect: 'absent' });
+    steps.push({
+      kind: 'verifyHandlers',
+      // What the install recorded (a custom runtime or variant the current settings no longer name included).
+      handlers: [...new Set([...(state?.handlers ?? []), ...names.handlers.map((h) => h.handler)])],
+      expect: 'absent',
+    });
   if (state !== undefined) steps.push({ kind: 'removeState' });
   for (const dir of created) if (stateDirs.has(dir)) steps.push({ kind: 'removeDirIfEmpty', path: dir });
   // Without a state (a cleanup killed right after removing it), kata-deploy's own state dir goes by name.

@@ -36,6 +36,8 @@ export function planInstall(
     containerdVersion: observed.containerdVersion,
     mainConfig: observed.files.get(c.configFile),
     importedConfigs: observed.importedConfigs,
+    files: observed.files,
+    recorded: new Set(Object.keys(state?.files ?? {})),
   });
   const hookBase = { settings, names, observed, configVersion: layout.configVersion };
   const active = hooks.filter((h) => settings.setupSnapshotters.includes(h.name));
@@ -46,13 +48,19 @@ export function planInstall(
     debug: settings.debug,
     extra: [...active, ...transition.retained].map((h) => h.containerdEdit(hookContext(hookBase, h))),
   });
-  const changes = planConfigInstall(layout, edit, {
-    files: observed.files,
-    recorded: state?.files ?? {},
-    backups: observed.backups,
-    stateFile: names.stateFile,
-    others: othersRecords(observed),
-  });
+  const userDropIn = settings.containerdUserDropIn;
+  const changes = planConfigInstall(
+    layout,
+    edit,
+    {
+      files: observed.files,
+      recorded: state?.files ?? {},
+      backups: observed.backups,
+      stateFile: names.stateFile,
+      others: othersRecords(observed),
+    },
+    userDropIn === undefined ? {} : { userDropIn: userDropInText(userDropIn.source, userDropIn.content) },
+  );
 
   const records: Record<string, FileRecord> = {};
   const before: Step[] = [];
@@ -109,7 +117,15 @@ export function planInstall(
     createdDirs,
     snapshotters: transition.record,
   };
-  const installing: InstallState = { ...base, files: { ...state?.files, ...records }, phase: 'installing' };
+  // Until this run is done, the state names the handlers the previous install left too: a run killed half-way
+  // still checks them gone when it is finished (or cleaned up).
+  const handlersBefore = (state?.handlers ?? []).filter((h) => !base.handlers.includes(h));
+  const installing: InstallState = {
+    ...base,
+    handlers: [...base.handlers, ...handlersBefore],
+    files: { ...state?.files, ...records },
+    phase: 'installing',
+  };
   const installed: InstallState = { ...base, files: records, phase: 'installed' };
 
   const writes = configWrites(changes, observed);
@@ -130,6 +146,10 @@ export function planInstall(
     expect: 'present',
   };
   if (work.length === 0 && state !== undefined && sameState(state, installed)) return [verify];
+  // Handlers the previous install configured and these settings do not want (a shim, a variant or a custom
+  // runtime dropped): checked gone through CRI in this same run.
+  const wanted = new Set(names.handlers.map((h) => h.handler));
+  const dropped = (state?.handlers ?? []).filter((h) => !wanted.has(h));
   // Backups first: the state that names them is written only once they exist.
   const steps: Step[] = [
     ...backups,
@@ -145,7 +165,9 @@ export function planInstall(
     steps.unshift({ kind: 'probeCri' });
     steps.push({ kind: 'restartRuntime', unit: c.unit, restore });
   }
-  steps.push(verify, ...active.flatMap((h) => h.planInstallReady?.(hookContext(hookBase, h)) ?? []));
+  steps.push(verify);
+  if (dropped.length > 0) steps.push({ kind: 'verifyHandlers', handlers: dropped, expect: 'absent' });
+  steps.push(...active.flatMap((h) => h.planInstallReady?.(hookContext(hookBase, h)) ?? []));
   steps.push({ kind: 'writeState', state: installed });
   return steps;
 }
@@ -168,6 +190,15 @@ function configWrites(changes: readonly ConfigFileChange[], observed: Observed):
     );
 }
 
+/** The operator's containerd drop-in as kata-deploy writes it: their bytes under a line saying whose they are. */
+export function userDropInText(source: string, content: string): string {
+  return (
+    `# Copied by kata-deploy from ${source} (CONTAINERD_USER_DROP_IN_SOURCE_FILE) and loaded after\n` +
+    "# kata-deploy's own drop-in. `kata-deploy cleanup` removes this copy; edit the source instead.\n" +
+    content
+  );
+}
+
 function writeFile(path: string, content: string, mode: number | undefined, reason: string): Step {
   return { kind: 'writeFile', path, content, mode: mode ?? 0o644, reason };
 }
@@ -186,6 +217,18 @@ function checkHost(settings: Settings, observed: Observed, hooks: readonly Snaps
         hint: 'the node name now belongs to another machine; rerun the installer for it',
       },
     );
+  }
+  for (const r of settings.customRuntimes) {
+    const other = (observed.siblingStates ?? []).find((s) => s.handlers.includes(r.handler));
+    if (other !== undefined) {
+      throw new UsageError(
+        `custom runtime ${r.handler} is a handler another install on this node configures (${other.suffix === undefined ? 'the one without MULTI_INSTALL_SUFFIX' : `MULTI_INSTALL_SUFFIX=${other.suffix}`})`,
+        {
+          input: `${settings.customConfigsDir}/custom-runtimes.list`,
+          hint: 'give the custom runtime a handler name of its own; nothing was changed on the node',
+        },
+      );
+    }
   }
   for (const name of settings.setupSnapshotters) {
     if (!hooks.some((h) => h.name === name)) {

@@ -9,6 +9,7 @@ import { checkFaults, PID_DIR, requireHostRoot, type Host } from '../host/index.
 import type { Logger } from '../output/log.js';
 import type { Settings } from '../settings/index.js';
 import { NODE_LOCK_FILE } from '../names/index.js';
+import { readOperatorFiles } from '../settings/operator-files.js';
 import { formatVersion } from '../containerd/config/version.js';
 import { applySteps } from './apply.js';
 import type { SnapshotterHook } from './hooks.js';
@@ -59,9 +60,19 @@ export interface RunResult {
    * ends the command with exit 1.
    */
   readonly verification?: RestartVerification;
+  /** Every handler check of the run, in order, when there was more than one (served, then dropped ones gone). */
+  readonly verifications?: readonly RestartVerification[];
 }
 
-export async function runLifecycle(action: LifecycleAction, options: RunOptions): Promise<RunResult> {
+export async function runLifecycle(action: LifecycleAction, given: RunOptions): Promise<RunResult> {
+  // The operator's files (custom runtimes, drop-ins) are settings too: read and checked before anything else.
+  const options: RunOptions =
+    action === 'reset'
+      ? given
+      : {
+          ...given,
+          settings: await readOperatorFiles(given.settings, undefined, { forCleanup: action === 'cleanup' }),
+        };
   const { settings, host, log } = options;
   checkFaults();
   requireHostRoot(host.root);
@@ -123,12 +134,15 @@ export async function runLifecycle(action: LifecycleAction, options: RunOptions)
     });
     const snapshotters = [...outcomes.values()];
     for (const o of snapshotters) if (o.decision === 'kept') log.warn(describeOutcome(o));
-    const verification = verifications.at(-1);
+    // Install checks the handlers it wants served and, after a redeploy, those it dropped gone: the result
+    // carries the first check that is not positive (an unknown one ends the command with exit 1), else the first.
+    const verification = verifications.find((v) => v.verdict !== 'positive') ?? verifications[0];
     return {
       ...result,
       applied,
       ...(snapshotters.length > 0 ? { snapshotters } : {}),
       ...(verification === undefined ? {} : { verification }),
+      ...(verifications.length > 1 ? { verifications } : {}),
     };
   } finally {
     await lock.release();
@@ -182,6 +196,7 @@ function pathsWritten({ observed, steps }: Pick<Survey, 'observed' | 'steps'>): 
   const paths: string[] = [];
   for (const step of steps) {
     if ('path' in step) paths.push(step.path);
+    if (step.kind === 'extractFiles') paths.push(...step.files.map((f) => f.path));
     if (step.kind === 'writeState' || step.kind === 'removeState') paths.push(observed.names.stateFile);
     if (step.kind === 'restartRuntime') paths.push(...step.restore.map((r) => r.path));
   }

@@ -12,6 +12,22 @@ export type Step =
   | { readonly kind: 'mkdir'; readonly path: string }
   /** Copies a payload file (a path outside the host root) to a node path, through a temp file and a rename. */
   | { readonly kind: 'copyFile'; readonly from: string; readonly path: string; readonly mode: number }
+  /**
+   * Streams a component tarball (`.tar.zst`, outside the host root) and writes the listed members to node paths,
+   * each through a temp file and a rename, and only when its content hashes to `sha256` (what was planned from).
+   * With `archiveSha256` (the payload's SHA256SUMS) the archive itself is checked first.
+   */
+  | {
+      readonly kind: 'extractFiles';
+      readonly archive: string;
+      readonly archiveSha256: string | undefined;
+      readonly files: readonly {
+        readonly member: string;
+        readonly path: string;
+        readonly mode: number;
+        readonly sha256: string;
+      }[];
+    }
   | {
       readonly kind: 'writeFile';
       readonly path: string;
@@ -90,6 +106,11 @@ export function describeStep(step: Step): string {
       return `create directory ${step.path}`;
     case 'copyFile':
       return `install ${step.path} (mode ${step.mode.toString(8)})`;
+    case 'extractFiles':
+      return `install ${step.files.length} file(s) from ${step.archive}${step.archiveSha256 === undefined ? '' : ' (its sha256 checked first)'}, each checked against its sha256: ${step.files
+        .slice(0, 4)
+        .map((f) => f.path)
+        .join(', ')}${step.files.length > 4 ? `, and ${step.files.length - 4} more` : ''}`;
     case 'writeFile':
       return `write ${step.path}: ${step.reason}`;
     case 'symlink':

@@ -16,12 +16,17 @@ export const NODE_LOCK_FILE = '/run/lock/kata-deploy.lock';
 /** Where the process supervisor (hosts without systemd) finds its `<unit>.json` service specs. */
 export const SERVICE_SPEC_DIR = '/etc/kata-deploy/services';
 
-export type Variant = 'default' | 'debug';
+/**
+ * `default`: a shim's own handler; `debug` and `devkit`: the variants DEBUG (and DEVKIT with it) add per shim;
+ * `custom`: an operator's handler from `custom-runtimes.list`, based on a shim's configuration.
+ */
+export type Variant = 'default' | 'debug' | 'devkit' | 'custom';
 
 export interface HandlerNames {
+  /** The shim whose shipped configuration and runtime binary the handler uses (a custom runtime's baseConfig). */
   readonly shim: string;
   readonly variant: Variant;
-  /** containerd runtime handler and RuntimeClass handler: `kata-<shim>[-<sfx>][-debug]`. */
+  /** containerd runtime handler and RuntimeClass handler: `kata-<shim>[-<sfx>][-debug|-devkit]`, or the custom one. */
   readonly handler: string;
   /** `[hypervisor.<name>]` in the shim's configuration. */
   readonly hypervisor: string;
@@ -57,6 +62,11 @@ export interface ContainerdNames {
   readonly installDropIn: string;
   /** Drop-in for a `conf.d` directory the config already imports. */
   readonly confDDropIn: string;
+  /**
+   * File name of the operator's drop-in (`CONTAINERD_USER_DROP_IN_SOURCE_FILE`), written beside kata-deploy's own
+   * drop-in and loaded after it: `zz-kata-deploy-user[-<sfx>].toml`.
+   */
+  readonly userDropInName: string;
   /** k3s/rke2: drop-ins for config v3 (`config-v3.toml.d`) and v2 (`config.toml.d`); k0s: `containerd.d`. */
   readonly distroDropIns: { readonly v3: string; readonly v2: string } | undefined;
   /** k3s/rke2 templates, read to tell the config version. */
@@ -96,11 +106,18 @@ export const NYDUS_PAYLOAD = {
   serviceSpecTemplate: 'nydus-snapshotter.process.json.in',
 } as const;
 
+/** The devkit extension (`DEVKIT` with `DEBUG`): its image and its dm-verity root hash, in the install dir. */
+export interface DevkitNames {
+  readonly image: string;
+  readonly rootHash: string;
+}
+
 export interface Names {
   readonly suffix: string | undefined;
   /** `<prefix>/opt/kata[-<sfx>]`. */
   readonly installDir: string;
   readonly handlers: readonly HandlerNames[];
+  readonly devkit: DevkitNames;
   readonly containerd: ContainerdNames;
   readonly nydus: NydusNames;
   /** Records what install wrote, so cleanup can restore it byte for byte. */
@@ -133,19 +150,48 @@ function snapshotterInstance(snapshotter: string, suffix: string | undefined): s
   return snapshotter === 'nydus' ? withSuffix(NYDUS_BASE_NAME, suffix) : snapshotter;
 }
 
+/**
+ * The handler of a shim or of one of its variants: `kata-<shim>[-<sfx>][-debug|-devkit]`. In one place because
+ * the cleanup of a variant a redeploy no longer wants, and the refusal of a custom handler that would shadow
+ * one, must look for exactly the names install derives.
+ */
+export function handlerName(
+  shim: string,
+  suffix: string | undefined,
+  variant: Exclude<Variant, 'custom'>,
+): string {
+  return `${withSuffix(`kata-${shim}`, suffix)}${variant === 'default' ? '' : `-${variant}`}`;
+}
+
 export function deriveNames(settings: Settings, runtime: RuntimeName): Names {
   const suffix = settings.multiInstallSuffix;
   const installDir = withSuffix(`${settings.installationPrefix ?? ''}${DEFAULT_INSTALL_DIR}`, suffix);
-  const variants: Variant[] = settings.debug ? ['default', 'debug'] : ['default'];
-  const handlers = settings.shims.flatMap((shim) =>
-    variants.map((v) => handlerNames(settings, installDir, shim, v)),
-  );
+  const variants: Variant[] = [
+    'default',
+    ...(settings.debug ? (['debug'] as const) : []),
+    ...(settings.devkit ? (['devkit'] as const) : []),
+  ];
+  const handlers = [
+    ...settings.shims.flatMap((shim) =>
+      variants.map((v) => handlerNames(settings, installDir, shim, v, undefined)),
+    ),
+    ...settings.customRuntimes.map((r) =>
+      handlerNames(settings, installDir, r.baseConfig, 'custom', {
+        handler: r.handler,
+        snapshotter: r.snapshotter,
+      }),
+    ),
+  ];
   const nydusName = withSuffix(NYDUS_BASE_NAME, suffix);
   const nydusDir = `${installDir}/${NYDUS_BASE_NAME}`;
   return Object.freeze({
     suffix,
     installDir,
     handlers: Object.freeze(handlers),
+    devkit: {
+      image: `${installDir}/share/kata-containers/kata-containers-devkit-extension.img`,
+      rootHash: `${installDir}/share/kata-containers/root_hash_devkit-extension.txt`,
+    },
     containerd: containerdNames(settings, runtime, installDir),
     nydus: {
       name: nydusName,
@@ -169,14 +215,21 @@ export function deriveNames(settings: Settings, runtime: RuntimeName): Names {
   });
 }
 
-function handlerNames(settings: Settings, installDir: string, shim: string, variant: Variant): HandlerNames {
-  const handler = `${withSuffix(`kata-${shim}`, settings.multiInstallSuffix)}${variant === 'debug' ? '-debug' : ''}`;
+function handlerNames(
+  settings: Settings,
+  installDir: string,
+  shim: string,
+  variant: Variant,
+  custom: { readonly handler: string; readonly snapshotter: string | undefined } | undefined,
+): HandlerNames {
+  const handler = custom?.handler ?? handlerName(shim, settings.multiInstallSuffix, variant as 'default');
   const defaults = `${installDir}/share/defaults/kata-containers`;
   const baseDir = isRustShim(shim) ? `${defaults}/runtime-rs` : defaults;
   const fileName = `configuration-${shim}.toml`;
   const configDir =
     variant === 'default' ? `${baseDir}/runtimes/${shim}` : `${defaults}/custom-runtimes/${handler}`;
-  const mapped = settings.snapshotterMapping.get(shim);
+  // Variants pull the way their shim does (they share its configuration); a custom runtime says its own.
+  const mapped = custom === undefined ? settings.snapshotterMapping.get(shim) : custom.snapshotter;
   return {
     shim,
     variant,
@@ -245,6 +298,7 @@ function containerdNames(settings: Settings, runtime: RuntimeName, installDir: s
     createdMarker: `${configFile}.kata-deploy-created`,
     installDropIn: `${installDir}/containerd/config.d/kata-deploy.toml`,
     confDDropIn: `${configDir}/conf.d/${dropInName}`,
+    userDropInName: `zz-${withSuffix('kata-deploy-user', settings.multiInstallSuffix)}.toml`,
     distroDropIns: rancher
       ? { v3: `${rancher}/config-v3.toml.d/${dropInName}`, v2: `${rancher}/config.toml.d/${dropInName}` }
       : k0s

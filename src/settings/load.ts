@@ -7,13 +7,14 @@ import type { z } from 'zod';
 import { quoteValue, UsageError } from '../errors/index.js';
 import { buildSchema, ENV_KEYS, PER_ARCH_KEYS, variableName, type RawKey } from './schema.js';
 import { defaultShimFor } from './shims.js';
-import type {
-  ErofsMergeMode,
-  ErofsSnapshotterMode,
-  RuntimeName,
-  ServiceManagerKind,
-  Settings,
-  SnapshotterDataPolicy,
+import {
+  DEFAULT_CUSTOM_CONFIGS_DIR,
+  type ErofsMergeMode,
+  type ErofsSnapshotterMode,
+  type RuntimeName,
+  type ServiceManagerKind,
+  type Settings,
+  type SnapshotterDataPolicy,
 } from './types.js';
 
 export interface SettingsFlags {
@@ -25,6 +26,7 @@ export interface SettingsFlags {
   readonly serviceManager?: string;
   readonly restartTimeout?: string;
   readonly snapshotterDataPolicy?: string;
+  readonly customConfigsDir?: string;
   readonly dryRun?: boolean;
 }
 
@@ -59,6 +61,7 @@ export function loadSettings(input: SettingsInput): Settings {
     ['--service-manager', flags.serviceManager],
     ['--restart-timeout', flags.restartTimeout],
     ['--snapshotter-data-policy', flags.snapshotterDataPolicy],
+    ['--custom-configs-dir', flags.customConfigsDir],
   ];
   for (const [key, value] of flagValues) if (value !== undefined) raw[key] = value;
 
@@ -80,6 +83,14 @@ export function loadSettings(input: SettingsInput): Settings {
     nodeName: v.NODE_NAME,
     arch,
     debug: v.DEBUG,
+    devkit: v.DEVKIT && v.DEBUG,
+    customRuntimesEnabled: v.CUSTOM_RUNTIMES_ENABLED,
+    customConfigsDir: v['--custom-configs-dir'] ?? v.CUSTOM_CONFIGS_DIR ?? DEFAULT_CUSTOM_CONFIGS_DIR,
+    containerdUserDropInSource: v.CONTAINERD_USER_DROP_IN_SOURCE_FILE,
+    k3sTemplateImport: v.K3S_RKE2_TEMPLATE_IMPORT,
+    customRuntimes: Object.freeze([]),
+    shimDropIns: new Map(),
+    containerdUserDropIn: undefined,
     shims: Object.freeze([...shims]),
     defaultShim,
     snapshotterMapping: v.SNAPSHOTTER_HANDLER_MAPPING,

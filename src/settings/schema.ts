@@ -52,6 +52,7 @@ export const PER_ARCH_KEYS = [
 export const ENV_KEYS = [
   'NODE_NAME',
   'DEBUG',
+  'DEVKIT',
   ...PER_ARCH_KEYS,
   'AGENT_HTTPS_PROXY',
   'AGENT_NO_PROXY',
@@ -64,6 +65,10 @@ export const ENV_KEYS = [
   'MULTI_INSTALL_SUFFIX',
   'INSTALLATION_PREFIX',
   'CONTAINERD_CONFIG_FILE_NAME',
+  'CONTAINERD_USER_DROP_IN_SOURCE_FILE',
+  'CUSTOM_RUNTIMES_ENABLED',
+  'CUSTOM_CONFIGS_DIR',
+  'K3S_RKE2_TEMPLATE_IMPORT',
   'K8S_DISTRIBUTION',
   'CONTAINER_RUNTIME_VERSION',
   'NODE_MACHINE_ID',
@@ -80,6 +85,7 @@ export const FLAG_KEYS = [
   '--service-manager',
   '--restart-timeout',
   '--snapshotter-data-policy',
+  '--custom-configs-dir',
 ] as const;
 
 export type RawKey = (typeof ENV_KEYS)[number] | (typeof FLAG_KEYS)[number];
@@ -125,6 +131,7 @@ export function buildSchema(arch: string) {
           : ok(raw.trim()),
       ),
       DEBUG: field((raw) => parseBool(raw, false)),
+      DEVKIT: field((raw) => parseBool(raw, false)),
       SHIMS: field((raw) => parseShimList(raw.trim() === '' ? shimList : raw, isKnownShim)),
       DEFAULT_SHIM: field((raw) => ok(raw.trim() === '' ? undefined : raw.trim())),
       SNAPSHOTTER_HANDLER_MAPPING: field((raw) => parseShimMapping(raw, 'snapshotter', isSnapshotterName)),
@@ -153,6 +160,12 @@ export function buildSchema(arch: string) {
       MULTI_INSTALL_SUFFIX: field(parseSuffix),
       INSTALLATION_PREFIX: field(parseInstallationPrefix),
       CONTAINERD_CONFIG_FILE_NAME: field(parseConfigFileName),
+      CONTAINERD_USER_DROP_IN_SOURCE_FILE: field((raw) =>
+        raw.trim() === '' ? ok(undefined) : parseAbsolutePath(raw.trim()),
+      ),
+      CUSTOM_RUNTIMES_ENABLED: field((raw) => parseBool(raw, false)),
+      CUSTOM_CONFIGS_DIR: field((raw) => (raw.trim() === '' ? ok(undefined) : parseAbsolutePath(raw.trim()))),
+      K3S_RKE2_TEMPLATE_IMPORT: field((raw) => parseBool(raw, false)),
       K8S_DISTRIBUTION: oneOf(DISTRIBUTIONS, undefined),
       CONTAINER_RUNTIME_VERSION: field(parseRuntimeVersion),
       NODE_MACHINE_ID: field((raw) =>
@@ -183,6 +196,7 @@ export function buildSchema(arch: string) {
       '--artifacts-dir': field((raw) => (raw === '' ? ok('/opt/kata-artifacts') : parseAbsolutePath(raw))),
       '--containerd-socket': field((raw) => (raw === '' ? ok(undefined) : parseAbsolutePath(raw))),
       '--containerd-bin': field((raw) => (raw === '' ? ok(undefined) : parseAbsolutePath(raw))),
+      '--custom-configs-dir': field((raw) => (raw === '' ? ok(undefined) : parseAbsolutePath(raw))),
       '--runtime': oneOf(RUNTIMES, undefined, ' (CRI-O is not supported yet)'),
       '--service-manager': oneOf(SERVICE_MANAGERS, 'systemd'),
       '--snapshotter-data-policy': oneOf(SNAPSHOTTER_DATA_POLICIES, undefined),

@@ -70,6 +70,32 @@ export interface RuntimeVersion {
   readonly raw: string;
 }
 
+/** A file the operator provides (a ConfigMap's file in a pod), read when a run starts: where from, and its text. */
+export interface OperatorFile {
+  /** Path as this process sees it. */
+  readonly source: string;
+  readonly content: string;
+}
+
+/**
+ * One line of `custom-runtimes.list` (`handler:baseConfig:snapshotter:crioPullType`, upstream's format): a
+ * runtime handler of the operator's, configured from a copy of `baseConfig`'s shipped configuration.
+ */
+export interface CustomRuntime {
+  readonly handler: string;
+  /** The shim whose shipped configuration (and runtime binary) the handler uses. */
+  readonly baseConfig: string;
+  /** containerd snapshotter for the handler, as written (`nydus` becomes its instance name). */
+  readonly snapshotter: string | undefined;
+  /** CRI-O's pull type; validated and kept (this build configures containerd only). */
+  readonly crioPullType: string | undefined;
+  /** `dropin-<handler>.toml`, applied as the handler's `config.d/50-overrides.toml`. */
+  readonly dropIn: OperatorFile | undefined;
+}
+
+/** Upstream's mount of the custom-runtimes ConfigMap; `--custom-configs-dir` / `CUSTOM_CONFIGS_DIR` move it. */
+export const DEFAULT_CUSTOM_CONFIGS_DIR = '/custom-configs';
+
 export interface Settings {
   /** `NODE_NAME`: the node this run acts on. */
   readonly nodeName: string;
@@ -77,6 +103,22 @@ export interface Settings {
   readonly arch: string;
   /** `DEBUG`: containerd debug logging plus a `-debug` variant handler per shim. */
   readonly debug: boolean;
+  /** `DEVKIT` together with `DEBUG` (upstream honours it only then): a `-devkit` variant handler per shim. */
+  readonly devkit: boolean;
+  /** `CUSTOM_RUNTIMES_ENABLED`: read `custom-runtimes.list` from `customConfigsDir`. */
+  readonly customRuntimesEnabled: boolean;
+  /** `--custom-configs-dir`, else `CUSTOM_CONFIGS_DIR`, else `/custom-configs` (upstream's mount), as seen here. */
+  readonly customConfigsDir: string;
+  /** `CONTAINERD_USER_DROP_IN_SOURCE_FILE`: the operator's containerd drop-in, as seen here. */
+  readonly containerdUserDropInSource: string | undefined;
+  /** `K3S_RKE2_TEMPLATE_IMPORT` (kata-deploy's own): write the k3s/rke2 template that imports the drop-in dir. */
+  readonly k3sTemplateImport: boolean;
+  /** The custom runtimes of `custom-runtimes.list`; empty until `readOperatorFiles` read them. */
+  readonly customRuntimes: readonly CustomRuntime[];
+  /** `dropin-<shim>.toml` per shim that has one, applied as the shim's `config.d/50-user-overrides.toml`. */
+  readonly shimDropIns: ReadonlyMap<string, OperatorFile>;
+  /** The file `CONTAINERD_USER_DROP_IN_SOURCE_FILE` names; undefined until read, or when unset. */
+  readonly containerdUserDropIn: OperatorFile | undefined;
   /** `SHIMS_<ARCH>`, in the order given, without duplicates. */
   readonly shims: readonly string[];
   /** `DEFAULT_SHIM_<ARCH>`; always one of `shims`. */

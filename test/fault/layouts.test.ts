@@ -8,7 +8,7 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rename, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { criStatus } from '../support/node-root.js';
+import { criStatus } from '../support/node-tree.js';
 import { assertOk, disposeNodes, HANDLERS, startNode } from './node.js';
 
 after(disposeNodes);

@@ -17,12 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { containerdBinaries, type ContainerdVersion } from '../bed/index.js';
 import { run } from '../bed/exec.js';
 import { runCli } from '../support/cli.js';
-import {
-  containerdServiceSpec,
-  criStatus,
-  nodeContainerdConfig,
-  waitContainerdAnswer,
-} from '../support/node-root.js';
+import { containerdServiceSpec, nodeContainerdConfig, waitContainerdAnswer } from '../support/node-root.js';
+import { criStatus } from '../support/node-tree.js';
 import { createHost, type Host } from '../../src/host/index.js';
 import { kataConfigEdit, parseToml, getAt, renderDropIn } from '../../src/containerd/config/index.js';
 import { deriveNames } from '../../src/names/index.js';

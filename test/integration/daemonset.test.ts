@@ -6,13 +6,13 @@
  */
 import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, lstat, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { containerdBinaries, type ContainerdVersion } from '../bed/index.js';
 import { createHost, type Host } from '../../src/host/index.js';
 import { REPO_ROOT, runCli } from '../support/cli.js';
 import { containerdServiceSpec, nodeContainerdConfig, waitContainerdAnswer } from '../support/node-root.js';
+import { snapshotTree } from '../support/node-tree.js';
 import { makePayload, SnapshotterNode } from '../support/snapshotter-node.js';
 import { KubeApiDouble, type LabelEvent } from '../k8s/api-double.js';
 import { KubeletDouble } from '../k8s/kubelet-double.js';
@@ -144,24 +144,7 @@ function pod(bed: Bed, node: string, env: Record<string, string> = {}, extra: st
   return p;
 }
 
-async function snapshot(root: string, rel = ''): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const name of (await readdir(join(root, rel))).sort()) {
-    const r = rel === '' ? name : `${rel}/${name}`;
-    if (VOLATILE.has(r)) continue;
-    const p = join(root, r);
-    const st = await lstat(p);
-    if (st.isDirectory()) {
-      out[r] = `dir ${(st.mode & 0o7777).toString(8)}`;
-      Object.assign(out, await snapshot(root, r));
-    } else if (st.isSymbolicLink()) out[r] = `link ${await readlink(p)}`;
-    else
-      out[r] = `file ${(st.mode & 0o7777).toString(8)} ${createHash('sha256')
-        .update(await readFile(p))
-        .digest('hex')}`;
-  }
-  return out;
-}
+const snapshot = (root: string) => snapshotTree(root, VOLATILE);
 
 /** The kata labels of one node over time: `(none)`, or the shared label first, then the markers. */
 function timeline(node: string): string[] {

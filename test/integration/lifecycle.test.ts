@@ -7,16 +7,16 @@
  */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { mkdtemp, mkdir, writeFile, readFile, readdir, lstat, readlink, rm } from 'node:fs/promises';
+import { mkdtemp, mkdir, writeFile, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { containerdBinaries, type ContainerdVersion, type RunResult } from '../bed/index.js';
 import { runCli } from '../support/cli.js';
 import { createHost, type Host } from '../../src/host/index.js';
+import { criStatus, snapshotTree } from '../support/node-tree.js';
+import { crashPoints } from '../support/crash-points.js';
 import {
   containerdServiceSpec,
-  criStatus,
   nodeContainerdConfig as userConfig,
   waitContainerdAnswer as waitAnswer,
   writeCriBreaker,
@@ -26,8 +26,6 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PAYLOAD = join(REPO, 'test/fixtures/payload');
 const HANDLERS = ['kata-qemu', 'kata-qemu-runtime-rs', 'kata-clh'];
 const UNIT = 'containerd.service';
-/** KATA_DEPLOY_TEST_EVERY_STEP=1: crash after every single step, not one per run of payload copies. */
-const EVERY_STEP = process.env['KATA_DEPLOY_TEST_EVERY_STEP'] === '1';
 /** What containerd itself changes in the sandbox; everything else must come back byte for byte. */
 const VOLATILE = new Set(['run', 'var/lib/containerd', 'var/lib/containerd-opt', 'var/log']);
 
@@ -119,24 +117,7 @@ async function startSandbox(version: ContainerdVersion, options: SandboxOptions 
   return sb;
 }
 
-async function snapshot(root: string, rel = ''): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const name of (await readdir(join(root, rel))).sort()) {
-    const r = rel === '' ? name : `${rel}/${name}`;
-    if (VOLATILE.has(r)) continue;
-    const p = join(root, r);
-    const st = await lstat(p);
-    if (st.isDirectory()) {
-      out[r] = `dir ${(st.mode & 0o7777).toString(8)}`;
-      Object.assign(out, await snapshot(root, r));
-    } else if (st.isSymbolicLink()) out[r] = `link ${await readlink(p)}`;
-    else
-      out[r] = `file ${(st.mode & 0o7777).toString(8)} ${createHash('sha256')
-        .update(await readFile(p))
-        .digest('hex')}`;
-  }
-  return out;
-}
+const snapshot = (root: string) => snapshotTree(root, VOLATILE);
 
 function assertOk(r: CliResult, what: string): void {
   assert.equal(r.code, 0, `${what} failed (${r.code ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
@@ -194,17 +175,7 @@ describe('containerd 2.1: killed after a step, install and cleanup converge', ()
     assertOk(await sb.cli('cleanup'), 'cleanup');
     assert.deepEqual(await sb.snapshot(), before);
 
-    // Every step that is not one of the many payload copies, plus the first and last of those.
-    const artifact = (i: number) =>
-      ['mkdir', 'copyFile', 'symlink'].includes(steps[i]?.kind ?? '') ||
-      steps[i]?.path?.startsWith('/opt/kata') === true;
-    const points = steps
-      .map((_, i) => i)
-      .filter(
-        (i) => i < steps.length - 1 && (EVERY_STEP || !artifact(i) || !artifact(i - 1) || !artifact(i + 1)),
-      );
-    for (const i of points) {
-      const n = String(i + 1);
+    for (const n of crashPoints(steps).map(String)) {
       const crashed = await sb.cli('install', { KATA_DEPLOY_TEST_CRASH_AFTER_STEP: n });
       assert.equal(crashed.signal, 'SIGKILL', `install was killed after step ${n}: ${crashed.stderr}`);
       assertOk(await sb.cli('install'), `install after a crash at step ${n}`);

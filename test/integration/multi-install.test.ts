@@ -16,11 +16,11 @@ import { REPO_ROOT, runCli } from '../support/cli.js';
 import { createHost } from '../../src/host/index.js';
 import {
   containerdServiceSpec,
-  criStatus,
   namespacedServiceSpec,
   nodeContainerdConfig,
   waitContainerdAnswer,
 } from '../support/node-root.js';
+import { criStatus } from '../support/node-tree.js';
 
 const UNIT = 'containerd.service';
 /** containerd's own data, and (without a config file) its built-in `opt` plugin dir under the bound /opt. */

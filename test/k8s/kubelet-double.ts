@@ -5,7 +5,7 @@
  * every handler CRI lists) — or no runtimeHandlers at all, as a kubelet before 1.30. It can also drop the
  * node's kata labels once after they were set `true`, as a kubelet re-registering on k3s/rke2 does.
  */
-import { criStatus } from '../support/node-root.js';
+import { criStatus } from '../support/node-tree.js';
 import type { KubeApiDouble, Obj } from './api-double.js';
 
 export interface KubeletOptions {

@@ -8,8 +8,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerdVersion } from '../bed/index.js';
-import { ContainerdClient, UnimplementedError } from '../../src/containerd/api/index.js';
-import type { CriStatus } from '../../src/containerd/api/types.js';
+import { ContainerdClient } from '../../src/containerd/api/index.js';
 
 /** The containerd configuration the node's operator wrote before kata-deploy came. */
 export function nodeContainerdConfig(root: string, version: ContainerdVersion): string {
@@ -139,18 +138,5 @@ export async function waitContainerdAnswer(socket: string, ms = 20_000): Promise
     } finally {
       client.close();
     }
-  }
-}
-
-/** CRI's runtime status on a test node's socket; undefined when the CRI plugin does not serve there. */
-export async function criStatus(socket: string): Promise<CriStatus | undefined> {
-  const client = ContainerdClient.open({ socket, timeoutMs: 10_000 });
-  try {
-    return await client.cri.status();
-  } catch (error) {
-    if (error instanceof UnimplementedError) return undefined;
-    throw error;
-  } finally {
-    client.close();
   }
 }

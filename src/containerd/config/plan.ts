@@ -93,6 +93,12 @@ export interface ConfigFileChange {
   readonly othersPart?: 'recorded' | 'unrecorded';
 }
 
+/** The content of files a layout names besides kata-deploy's drop-in. */
+export interface LayoutContents {
+  /** The operator's containerd drop-in as it is written (`layout.userDropIn`). */
+  readonly userDropIn?: string;
+}
+
 export interface ConfigFacts {
   /** Current text of every file involved (recorded ones included); undefined = missing. */
   readonly files: ReadonlyMap<string, string | undefined>;
@@ -239,6 +245,7 @@ export function planConfigInstall(
   layout: ConfigLayout,
   edit: ConfigEdit,
   facts: ConfigFacts,
+  extras: LayoutContents = {},
 ): ConfigFileChange[] {
   checkRecordedEdits(facts);
   const changes: ConfigFileChange[] = [];
@@ -249,13 +256,26 @@ export function planConfigInstall(
     );
   } else {
     changes.push({ path: layout.dropIn, content: renderDropIn(layout.configVersion, edit), owner: 'kata' });
-    if (layout.mode === 'imported-drop-in') {
+    const user = layout.userDropIn;
+    if (user !== undefined) {
+      if (extras.userDropIn === undefined)
+        throw new Error('the layout has a user drop-in without its content');
+      changes.push({ path: user.path, content: extras.userDropIn, owner: 'kata' });
+    }
+    if (layout.template !== undefined)
+      changes.push({ path: layout.template.path, content: layout.template.content, owner: 'kata' });
+    // The operator's drop-in is imported after kata-deploy's: a later import overrides an earlier one.
+    const imports = new Map<string, string[]>();
+    if (layout.mode === 'imported-drop-in') imports.set(layout.importsFile, [layout.dropIn]);
+    if (user?.importedBy !== undefined)
+      imports.set(user.importedBy, [...(imports.get(user.importedBy) ?? []), user.path]);
+    for (const [file, entries] of imports) {
       const importEdit: ConfigEdit = {
         tables: [],
         values: [],
-        arrayEntries: [{ path: ['imports'], entry: layout.dropIn }],
+        arrayEntries: entries.map((entry) => ({ path: ['imports'], entry })),
       };
-      changes.push(editUserFile(layout.importsFile, importEdit, 3, facts));
+      changes.push(editUserFile(file, importEdit, 3, facts));
     }
   }
   const used = new Set(changes.map((c) => c.path));

@@ -6,10 +6,15 @@
 import { sha256Text } from '../../containerd/config/plan.js';
 import { UsageError } from '../../errors/index.js';
 import type { HandlerNames, Names } from '../../names/index.js';
+import { DEBUG_TOOLS, DEVKIT_FILES, relativeTo } from './install-tree.js';
+import { staleEntries } from './stale.js';
+
+export { DEVKIT_FILES, DROP_INS } from './install-tree.js';
 import type { Settings } from '../../settings/index.js';
 import type { Step } from '../steps.js';
 import {
   debugDropIn,
+  devkitDropIn,
   installationPrefixDropIn,
   kernelParamsDropIn,
   managedConfig,
@@ -21,6 +26,8 @@ export interface TreeFact {
   readonly mode: number;
   readonly sha256?: string;
   readonly linkTarget?: string;
+  /** A payload file inside a component tarball (`.tar.zst`): which one, and its member name there. */
+  readonly archive?: { readonly path: string; readonly member: string };
 }
 
 export interface ArtifactFacts {
@@ -33,14 +40,13 @@ export interface ArtifactFacts {
   readonly installDirExists: boolean;
   /** Text of every shipped configuration an enabled handler is based on, by relative path. */
   readonly baseConfigs: ReadonlyMap<string, string>;
-}
-
-const DROP_INS = ['10-installation-prefix.toml', '20-debug.toml', '30-kernel-params.toml'];
-const DEBUG_TOOLS = ['bin/kata-ctl'];
-
-/** Path of a node path inside the install dir, relative to it. */
-function relativeTo(installDir: string, nodePath: string): string {
-  return nodePath.slice(installDir.length + 1);
+  /** First line of the payload's devkit root hash (its dm-verity parameters), when it ships one. */
+  readonly devkitRootHash?: string | undefined;
+  /**
+   * Component tarballs the payload files come from, with the sha256 the payload's `SHA256SUMS` lists for each
+   * (undefined: no list; the archive's own zstd checksums and each file's hash vouch for it).
+   */
+  readonly archives?: ReadonlyMap<string, { readonly sha256: string | undefined }>;
 }
 
 function executable(rel: string): boolean {
@@ -60,17 +66,28 @@ export function planArtifactsInstall(settings: Settings, names: Names, facts: Ar
       },
     );
   }
+  if (settings.devkit && facts.payload.get(DEVKIT_FILES[0]!)?.type !== 'file') {
+    throw new UsageError(
+      `DEVKIT=true, but --artifacts-dir ${settings.artifactsDir} has no devkit extension (opt/kata/${DEVKIT_FILES[0]})`,
+      {
+        input: '--artifacts-dir',
+        hint: 'use a payload built with the devkit extension (rootfs-image-devkit-extension), or unset DEVKIT; nothing was changed on the node',
+      },
+    );
+  }
   const files = new Map<string, { content: string; mode: number; reason: string }>();
   const links = new Map<string, string>();
   for (const h of names.handlers) {
     const base = facts.baseConfigs.get(rel(h.baseConfigFile))!;
-    generateHandlerFiles(settings, names, h, base, files, links);
+    generateHandlerFiles(settings, names, facts, h, base, files, links);
   }
   const excluded = new Set<string>([...links.keys()].map(rel));
   if (!settings.debug) for (const t of DEBUG_TOOLS) excluded.add(t);
+  if (!settings.devkit) for (const t of DEVKIT_FILES) excluded.add(t);
 
   const steps: Step[] = [];
   if (!facts.installDirExists) steps.push({ kind: 'mkdir', path: dir });
+  const extracts = new Map<string, { member: string; path: string; mode: number; sha256: string }[]>();
   for (const [r, entry] of facts.payload) {
     if (excluded.has(r)) continue;
     const have = facts.installed.get(r);
@@ -83,10 +100,23 @@ export function planArtifactsInstall(settings: Settings, names: Names, facts: Ar
         steps.push({ kind: 'symlink', path, target });
     } else {
       const mode = executable(r) ? 0o755 : entry.mode;
-      if (have?.type !== 'file' || have.sha256 !== entry.sha256 || have.mode !== mode) {
+      if (have?.type === 'file' && have.sha256 === entry.sha256 && have.mode === mode) continue;
+      if (entry.archive === undefined) {
         steps.push({ kind: 'copyFile', from: `${facts.payloadRoot}/${r}`, path, mode });
+      } else {
+        const list = extracts.get(entry.archive.path) ?? [];
+        list.push({ member: entry.archive.member, path, mode, sha256: entry.sha256! });
+        extracts.set(entry.archive.path, list);
       }
     }
+  }
+  for (const [archive, list] of extracts) {
+    steps.push({
+      kind: 'extractFiles',
+      archive,
+      archiveSha256: facts.archives?.get(archive)?.sha256,
+      files: list,
+    });
   }
   for (const [path, file] of files) {
     const have = facts.installed.get(rel(path));
@@ -98,13 +128,14 @@ export function planArtifactsInstall(settings: Settings, names: Names, facts: Ar
     const have = facts.installed.get(rel(path));
     if (have?.type !== 'symlink' || have.linkTarget !== target) steps.push({ kind: 'symlink', path, target });
   }
-  steps.push(...staleEntries(settings, names, facts, files));
+  steps.push(...staleEntries(names, facts, files, links, excluded));
   return steps;
 }
 
 function generateHandlerFiles(
   settings: Settings,
   names: Names,
+  facts: ArtifactFacts,
   h: HandlerNames,
   base: string,
   files: Map<string, { content: string; mode: number; reason: string }>,
@@ -132,11 +163,34 @@ function generateHandlerFiles(
       });
     }
   }
-  if (h.variant === 'debug') {
+  if (h.variant === 'debug' || h.variant === 'devkit') {
     files.set(`${h.configDropInDir}/20-debug.toml`, {
       content: debugDropIn(h),
       mode: 0o644,
       reason: 'guest debug',
+    });
+  }
+  if (h.variant === 'devkit') {
+    files.set(`${h.configDropInDir}/25-devkit.toml`, {
+      content: devkitDropIn(base, h, names.devkit.image, facts.devkitRootHash, names.installDir, origin),
+      mode: 0o644,
+      reason: 'the devkit extension image and the agent debug console',
+    });
+  }
+  const operatorDropIn =
+    h.variant === 'default'
+      ? { file: settings.shimDropIns.get(h.shim), name: '50-user-overrides.toml' }
+      : h.variant === 'custom'
+        ? {
+            file: settings.customRuntimes.find((r) => r.handler === h.handler)?.dropIn,
+            name: '50-overrides.toml',
+          }
+        : undefined;
+  if (operatorDropIn?.file !== undefined) {
+    files.set(`${h.configDropInDir}/${operatorDropIn.name}`, {
+      content: operatorDropIn.file.content,
+      mode: 0o644,
+      reason: `the operator's drop-in for ${h.handler} (${operatorDropIn.file.source})`,
     });
   }
   const kernel = kernelParamsDropIn(base, h, settings, origin);
@@ -147,34 +201,4 @@ function generateHandlerFiles(
       reason: `kernel parameters of ${h.handler}`,
     });
   }
-}
-
-/** Files and directories an earlier install generated that the current settings no longer want. */
-function staleEntries(
-  settings: Settings,
-  names: Names,
-  facts: ArtifactFacts,
-  files: ReadonlyMap<string, unknown>,
-): Step[] {
-  const dir = names.installDir;
-  const wantedDirs = new Set(names.handlers.map((h) => relativeTo(dir, h.configDir)));
-  const steps: Step[] = [];
-  for (const [r, entry] of facts.installed) {
-    const path = `${dir}/${r}`;
-    const parts = r.split('/');
-    const handlerDir =
-      /^(share\/defaults\/kata-containers\/(runtime-rs\/)?runtimes|share\/defaults\/kata-containers\/custom-runtimes)\/[^/]+$/;
-    if (entry.type === 'dir' && handlerDir.test(r) && !wantedDirs.has(r)) {
-      steps.push({ kind: 'removeTree', path, reason: 'configuration of a handler no longer installed' });
-    } else if (entry.type === 'file' && parts.at(-2) === 'config.d' && DROP_INS.includes(parts.at(-1)!)) {
-      const inWantedDir = wantedDirs.has(parts.slice(0, -2).join('/'));
-      if (inWantedDir && !files.has(path))
-        steps.push({ kind: 'removeFile', path, reason: 'drop-in no longer generated' });
-    } else if (entry.type === 'file' && r.endsWith('-installation-prefix') && !files.has(path)) {
-      steps.push({ kind: 'removeFile', path, reason: 'QEMU wrapper no longer needed' });
-    } else if (!settings.debug && DEBUG_TOOLS.includes(r)) {
-      steps.push({ kind: 'removeFile', path, reason: 'debug tool (DEBUG is off)' });
-    }
-  }
-  return steps;
 }

@@ -5,7 +5,7 @@
  * such, never as "empty".
  */
 import { dirname, join } from 'node:path';
-import { errorMessage } from '../../errors/index.js';
+import { UsageError, errorMessage } from '../../errors/index.js';
 import { ContainerdClient } from '../../containerd/api/index.js';
 import { readMetaDb, type MetaDbView } from '../../containerd/metadb/index.js';
 import { locateMetaDb } from '../../containerd/metadb/locate.js';
@@ -15,7 +15,7 @@ import type { Host } from '../../host/index.js';
 import type { Names } from '../../names/index.js';
 import type { Logger } from '../../output/log.js';
 import { readBackendInventory } from '../../snapshots/backend.js';
-import { cleanSnapshots } from '../../snapshots/clean.js';
+import { cleanSnapshots, snapshotterLoaded } from '../../snapshots/clean.js';
 import { diagnose } from '../../snapshots/doctor.js';
 import { metaRecordReader } from '../../snapshots/metadb-source.js';
 import type { HeldBy, SnapshotterOutcome } from './outcome.js';
@@ -240,6 +240,16 @@ async function doctorPass(
   };
 }
 
+/** true / false when containerd says whether it loaded the snapshotter; undefined when it could not say. */
+async function isLoaded(client: ContainerdClient, snapshotter: string): Promise<boolean | undefined> {
+  try {
+    return (await snapshotterLoaded(client, snapshotter)).status === 'seen' ? true : undefined;
+  } catch (error) {
+    if (error instanceof UsageError) return false;
+    throw error;
+  }
+}
+
 /** While the snapshotter still runs: clean its records and decide whether its data dir may go. */
 export async function decide(ctx: GateContext, target: GateTarget): Promise<SnapshotterOutcome> {
   const client = await connectContainerd(ctx);
@@ -257,7 +267,10 @@ export async function decide(ctx: GateContext, target: GateTarget): Promise<Snap
     let engine: EngineReading | undefined;
     let doctor: DoctorReading | undefined;
     let heldBy: HeldBy[] | undefined;
-    if (state.state === 'answers' && client !== undefined) {
+    // A snapshotter containerd has not loaded (an install killed before containerd's config named it) has no
+    // records to clean through containerd; meta.db alone says whether any exist.
+    const loadedInContainerd = client === undefined ? undefined : await isLoaded(client, target.snapshotter);
+    if (state.state === 'answers' && client !== undefined && loadedInContainerd !== false) {
       ({ engine, heldBy } = await runEngine(ctx, client, target, meta));
       meta = await readMetaDbOf(ctx, client, target.snapshotter);
       if (engine.clean === true) doctor = await doctorPass(ctx, target, meta);
@@ -270,6 +283,7 @@ export async function decide(ctx: GateContext, target: GateTarget): Promise<Snap
       metaDb: meta.reading,
       snapshotterState: state,
       containerdAnswers: client !== undefined,
+      loadedInContainerd,
       engine,
       doctor,
       heldBy: heldBy ?? tasks.heldBy,

@@ -108,6 +108,18 @@ describe('the wipe gate', () => {
     }
   });
 
+  it('decides on meta.db alone for a snapshotter containerd has not loaded', () => {
+    const notLoaded = { ...base, loadedInContainerd: false, engine: undefined, doctor: undefined };
+    assert.equal(decideWipe(notLoaded).decision, 'wipe-safe');
+    const withRecords = { ...notLoaded, metaDb: { ...base.metaDb, records: 1, namespaces: ['k8s.io (1)'] } };
+    assert.equal(decideWipe(withRecords).decision, 'keep');
+    const unread = {
+      ...notLoaded,
+      metaDb: { ...base.metaDb, evidence: notSeen('meta-db', 'meta.db', 'not found') },
+    };
+    assert.equal(decideWipe(unread).decision, 'keep');
+  });
+
   it('keeps the dir when something seen speaks against it', () => {
     assert.equal(
       decideWipe({ ...base, metaDb: { ...base.metaDb, records: 2, namespaces: ['k8s.io (2)'] } }).decision,

@@ -59,6 +59,11 @@ export interface WipeGateInput {
   readonly metaDb: MetaDbReading;
   readonly snapshotterState: SnapshotterState;
   readonly containerdAnswers: boolean;
+  /**
+   * containerd has the snapshotter loaded (false: not loaded, so nothing can be cleaned through containerd and
+   * meta.db decides alone). Undefined when containerd does not answer.
+   */
+  readonly loadedInContainerd?: boolean | undefined;
   /** The cleanup engine's result; present exactly when it ran (snapshotter and containerd answered). */
   readonly engine?: EngineReading | undefined;
   /** The doctor pass after a clean engine verdict. */
@@ -91,7 +96,10 @@ export function decideWipe(input: WipeGateInput): SnapshotterOutcome {
   const against: string[] = [];
   let required: EvidenceKind[] = ['meta-db', 'snapshotter-state'];
   let source: SnapshotterOutcome['source'] = 'meta.db';
-  const viaEngine = input.snapshotterState.state === 'answers' && input.containerdAnswers;
+  const viaEngine =
+    input.snapshotterState.state === 'answers' &&
+    input.containerdAnswers &&
+    input.loadedInContainerd !== false;
   if (viaEngine) {
     source = 'engine';
     // The backend's inventory is asked only after a clean verdict (the doctor pass), and recorded then.
@@ -116,6 +124,14 @@ export function decideWipe(input: WipeGateInput): SnapshotterOutcome {
   } else {
     if (!input.containerdAnswers)
       evidence.push(seen('containerd-answers', 'containerd', 'does not answer: meta.db decides on its own'));
+    else if (input.loadedInContainerd === false)
+      evidence.push(
+        seen(
+          'snapshotter-loaded',
+          `snapshotter ${input.snapshotter}`,
+          'not loaded in containerd: meta.db decides on its own',
+        ),
+      );
     evidence.push(input.tasks);
   }
   if (input.metaDb.records !== undefined && input.metaDb.records > 0)
