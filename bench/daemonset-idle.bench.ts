@@ -9,17 +9,12 @@
  *   node --import tsx bench/daemonset-idle.bench.ts [--seconds 60] [--skip-build] [--node-options '<flags>']
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { containerdBinaries } from '../test/bed/index.js';
-import { createHost } from '../src/host/index.js';
 import { REPO_ROOT } from '../test/support/cli.js';
-import {
-  containerdServiceSpec,
-  nodeContainerdConfig,
-  waitContainerdAnswer,
-} from '../test/support/node-root.js';
+import { plainBed, type Bed } from '../test/k8s/beds.js';
 import { KubeApiDouble } from '../test/k8s/api-double.js';
 import { KubeletDouble } from '../test/k8s/kubelet-double.js';
 import { DaemonSetPod } from '../test/k8s/daemonset-pod.js';
@@ -63,30 +58,15 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const work = await mkdtemp('/tmp/kd-bench-ds-');
 const api = await KubeApiDouble.start();
 const bins = containerdBinaries('2.1');
-const root = join(work, 'root');
-const host = createHost({ root, serviceManager: 'process' });
+let bed: Bed | undefined;
 let pod: DaemonSetPod | undefined;
 let kubelet: KubeletDouble | undefined;
 try {
   api.addToken('t', 'system:serviceaccount:kube-system:kata-deploy');
   api.writeServiceAccount(join(work, 'pod'), 't', 'kube-system');
   api.addNode('bench-node');
-  for (const d of [
-    'etc/containerd',
-    'etc/kata-deploy/services',
-    'etc/cni/net.d',
-    'run/containerd',
-    'var/lib/containerd',
-  ])
-    await mkdir(join(root, d), { recursive: true });
-  await writeFile(join(root, 'etc/containerd/config.toml'), nodeContainerdConfig(root, '2.1'));
-  await writeFile(
-    join(root, 'etc/kata-deploy/services/containerd.service.json'),
-    containerdServiceSpec({ root, bin: bins.containerd, shimDir: bins.shimDir }),
-  );
-  await host.services.start('containerd.service');
-  const socket = join(root, 'run/containerd/containerd.sock');
-  await waitContainerdAnswer(socket);
+  bed = await plainBed('2.1');
+  const { root, socket } = bed;
   kubelet = new KubeletDouble(api, 'bench-node', socket);
   kubelet.start();
 
@@ -101,14 +81,14 @@ try {
       '--containerd-bin',
       bins.containerd,
       '--artifacts-dir',
-      join(REPO_ROOT, 'test/fixtures/payload'),
+      bed.payload,
       '--json',
       '--log-level',
       'info',
     ],
     env: {
       NODE_NAME: 'bench-node',
-      SHIMS_X86_64: 'qemu clh',
+      ...bed.env,
       KUBERNETES_SERVICE_HOST: '127.0.0.1',
       KUBERNETES_SERVICE_PORT: String(api.port),
       KATA_DEPLOY_TEST_SERVICEACCOUNT_PREFIX: join(work, 'pod'),
@@ -160,7 +140,7 @@ try {
 } finally {
   kubelet?.stop();
   await pod?.kill();
-  await host.services.stop('containerd.service').catch(() => undefined);
+  await bed?.dispose();
   await api.stop();
   await rm(work, { recursive: true, force: true });
 }

@@ -8,12 +8,12 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { containerdBinaries, type ContainerdVersion } from '../bed/index.js';
-import { createHost, type Host } from '../../src/host/index.js';
+import { containerdBinaries } from '../bed/index.js';
+import { createHost } from '../../src/host/index.js';
 import { REPO_ROOT, runCli } from '../support/cli.js';
-import { containerdServiceSpec, nodeContainerdConfig, waitContainerdAnswer } from '../support/node-root.js';
 import { snapshotTree } from '../support/node-tree.js';
-import { makePayload, SnapshotterNode } from '../support/snapshotter-node.js';
+import { makePayload } from '../support/snapshotter-node.js';
+import { bed21Nydus, plainBed, type Bed } from '../k8s/beds.js';
 import { KubeApiDouble, type LabelEvent } from '../k8s/api-double.js';
 import { KubeletDouble } from '../k8s/kubelet-double.js';
 import { DaemonSetPod } from '../k8s/daemonset-pod.js';
@@ -43,67 +43,6 @@ after(async () => {
   await api.stop();
   await rm(work, { recursive: true, force: true });
 });
-
-interface Bed {
-  readonly root: string;
-  readonly socket: string;
-  readonly host: Host;
-  readonly version: ContainerdVersion;
-  readonly payload: string;
-  readonly env: Record<string, string>;
-  dispose(): Promise<void>;
-}
-
-async function bed21Nydus(): Promise<Bed> {
-  const n = await SnapshotterNode.start(nydusPayload);
-  return {
-    root: n.root,
-    socket: n.socket,
-    host: n.host,
-    version: '2.1',
-    payload: nydusPayload,
-    env: {
-      SHIMS_X86_64: 'qemu',
-      EXPERIMENTAL_SETUP_SNAPSHOTTER: 'nydus',
-      SNAPSHOTTER_HANDLER_MAPPING_X86_64: 'qemu:nydus',
-    },
-    dispose: () => n.dispose(),
-  };
-}
-
-async function plainBed(version: ContainerdVersion): Promise<Bed> {
-  const bins = containerdBinaries(version);
-  const root = await mkdtemp('/tmp/kdd-');
-  for (const d of [
-    'etc/containerd',
-    'etc/kata-deploy/services',
-    'etc/cni/net.d',
-    'run/containerd',
-    'var/lib/containerd',
-  ])
-    await mkdir(join(root, d), { recursive: true });
-  await writeFile(join(root, 'etc/containerd/config.toml'), nodeContainerdConfig(root, version));
-  await writeFile(
-    join(root, 'etc/kata-deploy/services', `${UNIT}.json`),
-    containerdServiceSpec({ root, bin: bins.containerd, shimDir: bins.shimDir }),
-  );
-  const host = createHost({ root, serviceManager: 'process' });
-  const socket = join(root, 'run/containerd/containerd.sock');
-  await host.services.start(UNIT);
-  await waitContainerdAnswer(socket);
-  return {
-    root,
-    socket,
-    host,
-    version,
-    payload: join(REPO_ROOT, 'test/fixtures/payload'),
-    env: { SHIMS_X86_64: 'qemu clh' },
-    async dispose() {
-      await host.services.stop(UNIT).catch(() => undefined);
-      await rm(root, { recursive: true, force: true });
-    },
-  };
-}
 
 const pods: DaemonSetPod[] = [];
 after(async () => {
@@ -173,7 +112,7 @@ async function containerdPid(bed: Bed): Promise<string | undefined> {
 
 describe('kata-deploy install --daemonset', () => {
   it('containerd 2.1 + nydus: install → false → true + marker → /readyz 200 → SIGTERM (DaemonSet deleted) → labels gone → node as before', async (t) => {
-    const bed = await bed21Nydus();
+    const bed = await bed21Nydus(nydusPayload);
     const node = 'node-21';
     api.addNode(node, {}, [
       { key: STARTUP_TAINT, effect: 'NoSchedule' },

@@ -7,23 +7,25 @@
  * and slow answers injected by the test. It records every request and every change of the kata labels (the
  * label timeline the integration tests quote).
  */
-import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
-import { makeTestCa, type TestCa } from './certs.js';
 import {
-  jsonPatch,
-  JsonPatchInvalid,
-  JsonPatchTestFailed,
-  mergePatch,
-  type Json,
-  type JsonPatchOp,
-} from './patch.js';
+  discovery,
+  readBody,
+  routeOf,
+  status,
+  writtenNode,
+  type Obj,
+  type Resource,
+  type Route,
+  type Send,
+  type Verb,
+} from './api-protocol.js';
+import { makeTestCa, type TestCa } from './certs.js';
 
-export type Obj = { [k: string]: Json };
-export type Verb = 'get' | 'list' | 'patch' | 'update';
-export type Resource = 'nodes' | 'daemonsets';
+export type { Obj, Resource, Verb } from './api-protocol.js';
 
 export interface Injection {
   readonly verb?: Verb;
@@ -233,7 +235,7 @@ export class KubeApiDouble {
       res.end(text);
     };
     if (user === undefined) return send(401, status(401, 'Unauthorized', 'Unauthorized'));
-    if (route === undefined) return this.discovery(url.pathname, send);
+    if (route === undefined) return discovery(url.pathname, this.port, send);
 
     const injection = this.injections.find(
       (i) =>
@@ -303,55 +305,11 @@ export class KubeApiDouble {
     if (node === undefined)
       return send(404, status(404, 'NotFound', `nodes "${route.name}" not found`, route));
     if (route.verb === 'get') return send(200, node);
-    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-    let patched: Json;
-    let parsed: Json;
-    try {
-      parsed = JSON.parse(body) as Json;
-    } catch {
-      return send(400, status(400, 'BadRequest', 'the body is not JSON', route));
-    }
-    try {
-      if (route.verb === 'update') patched = parsed;
-      else if (type === 'application/merge-patch+json' || type === 'application/strategic-merge-patch+json')
-        patched = mergePatch(node, parsed);
-      else if (type === 'application/json-patch+json')
-        patched = jsonPatch(node, parsed as unknown as JsonPatchOp[]);
-      else
-        return send(
-          415,
-          status(
-            415,
-            'UnsupportedMediaType',
-            `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (this double has no ${type})`,
-            route,
-          ),
-        );
-    } catch (error) {
-      if (error instanceof JsonPatchTestFailed || error instanceof JsonPatchInvalid)
-        return send(422, status(422, 'Invalid', error.message, route));
-      throw error;
-    }
-    const meta = ((patched as Obj)['metadata'] ?? {}) as Obj;
-    const current = (node['metadata'] as Obj)['resourceVersion'];
-    if (meta['resourceVersion'] !== undefined && meta['resourceVersion'] !== current) {
-      return send(
-        409,
-        status(
-          409,
-          'Conflict',
-          `Operation cannot be fulfilled on nodes "${route.name}": the object has been modified; please apply your changes to the latest version and try again`,
-          route,
-        ),
-      );
-    }
-    if (meta['name'] !== route.name)
-      return send(
-        400,
-        status(400, 'BadRequest', 'the name of the object does not match the name on the URL', route),
-      );
+    const written = writtenNode(node, route, req.headers['content-type'] ?? '', body);
+    if ('error' in written) return send(written.error[0], written.error[1]);
+    const meta = written.node['metadata'] as Obj;
     meta['resourceVersion'] = this.bump();
-    const stored = patched as Obj;
+    const stored = written.node;
     this.nodes.set(route.name!, stored);
     this.record(route.name!, stored, 'api');
     for (const fn of this.onWrite) fn(route.name!, stored);
@@ -376,68 +334,6 @@ export class KubeApiDouble {
     if (route.verb !== 'get')
       return send(405, status(405, 'MethodNotAllowed', 'this double serves daemonsets read-only', route));
     send(200, ds);
-  }
-
-  private discovery(path: string, send: Send): void {
-    const v1Resources = [
-      {
-        name: 'nodes',
-        singularName: 'node',
-        namespaced: false,
-        kind: 'Node',
-        verbs: ['get', 'list', 'patch', 'update'],
-        shortNames: ['no'],
-      },
-    ];
-    const appsResources = [
-      {
-        name: 'daemonsets',
-        singularName: 'daemonset',
-        namespaced: true,
-        kind: 'DaemonSet',
-        verbs: ['get', 'list'],
-        shortNames: ['ds'],
-        categories: ['all'],
-      },
-    ];
-    switch (path) {
-      case '/api':
-        return send(200, {
-          kind: 'APIVersions',
-          versions: ['v1'],
-          serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `127.0.0.1:${this.port}` }],
-        });
-      case '/apis':
-        return send(200, {
-          kind: 'APIGroupList',
-          apiVersion: 'v1',
-          groups: [
-            {
-              name: 'apps',
-              versions: [{ groupVersion: 'apps/v1', version: 'v1' }],
-              preferredVersion: { groupVersion: 'apps/v1', version: 'v1' },
-            },
-          ],
-        });
-      case '/api/v1':
-        return send(200, { kind: 'APIResourceList', groupVersion: 'v1', resources: v1Resources });
-      case '/apis/apps/v1':
-        return send(200, {
-          kind: 'APIResourceList',
-          apiVersion: 'v1',
-          groupVersion: 'apps/v1',
-          resources: appsResources,
-        });
-      case '/version':
-        return send(200, {
-          major: '1',
-          minor: '32',
-          gitVersion: 'v1.32.0-kata-deploy-test-double',
-          platform: 'linux/amd64',
-        });
-      default:
-        return send(404, status(404, 'NotFound', 'the server could not find the requested resource'));
-    }
   }
 
   /** A kubeconfig for this server and token (for kubectl and --kubeconfig), written into `dir`. */
@@ -473,67 +369,4 @@ export class KubeApiDouble {
     writeFileSync(join(dir, 'ca.crt'), this.ca.caPem);
     writeFileSync(join(dir, 'namespace'), namespace);
   }
-}
-
-type Send = (status: number, obj: unknown, headers?: Record<string, string>) => void;
-
-interface Route {
-  readonly verb: Verb;
-  readonly resource: Resource;
-  readonly name: string | undefined;
-  readonly namespace: string | undefined;
-}
-
-function routeOf(method: string, path: string): Route | undefined {
-  const verbOf = (named: boolean): Verb | undefined =>
-    method === 'GET'
-      ? named
-        ? 'get'
-        : 'list'
-      : method === 'PATCH' && named
-        ? 'patch'
-        : method === 'PUT' && named
-          ? 'update'
-          : undefined;
-  let m = /^\/api\/v1\/nodes(?:\/([^/]+))?$/.exec(path);
-  if (m) {
-    const verb = verbOf(m[1] !== undefined);
-    return verb === undefined ? undefined : { verb, resource: 'nodes', name: m[1], namespace: undefined };
-  }
-  m = /^\/apis\/apps\/v1\/(?:namespaces\/([^/]+)\/)?daemonsets(?:\/([^/]+))?$/.exec(path);
-  if (m) {
-    const verb = verbOf(m[2] !== undefined);
-    return verb === undefined ? undefined : { verb, resource: 'daemonsets', name: m[2], namespace: m[1] };
-  }
-  return undefined;
-}
-
-function status(code: number, reason: string, message: string, route?: Route): Obj {
-  return {
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message,
-    reason,
-    ...(route?.name === undefined
-      ? {}
-      : {
-          details: {
-            name: route.name,
-            kind: route.resource,
-            ...(route.resource === 'daemonsets' ? { group: 'apps' } : {}),
-          },
-        }),
-    code,
-  };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
