@@ -413,6 +413,42 @@ describe('kata-deploy install --daemonset', () => {
     }
   });
 
+  it('SIGTERM in the middle of install during a rolling restart keeps the partial install; the next pod completes it', async (t) => {
+    const bed = await plainBed('2.1');
+    const node = 'node-midroll';
+    api.addNode(node);
+    api.addDaemonSet(NS, 'kata-deploy');
+    const kubelet = new KubeletDouble(api, node, bed.socket);
+    kubelet.start();
+    try {
+      const before = await snapshot(bed.root);
+      const first = pod(bed, node, { KATA_DEPLOY_TEST_STEP_DELAY_MS: '150' });
+      await first.waitLog(/test hook: step 8 /);
+      first.signal('SIGTERM');
+      const r1 = await first.result();
+      quote(t, node, first, ' (old pod, stopped mid-install)');
+      assert.equal(r1.code, 0, first.stderr);
+      assert.equal((r1.json['cleanup'] as { outcome: { decision: string } }).outcome.decision, 'kept');
+      const partial = await snapshot(bed.root);
+      assert.notDeepEqual(partial, before, 'part of the install was applied and kept');
+      assert.equal(timeline(node).at(-1), `${SHARED}=false,marker/default=false`, 'still claimed');
+
+      const second = pod(bed, node);
+      await second.waitReadyz(200);
+      api.deleteDaemonSet(NS, 'kata-deploy');
+      second.signal('SIGTERM');
+      const r2 = await second.result();
+      quote(t, node, second, ' (new pod)');
+      assert.equal(r2.code, 0, second.stderr);
+      assert.deepEqual(await snapshot(bed.root), before);
+      assert.equal(timeline(node).at(-1), '(none)');
+    } finally {
+      kubelet.stop();
+      for (const p of pods) await p.kill();
+      await bed.dispose();
+    }
+  });
+
   it('an API that answers 503 at start is retried with backoff (/readyz stays 503); one that never answers ends the run, bounded', async (t) => {
     const bed = await plainBed('2.1');
     const node = 'node-flaky';
