@@ -121,7 +121,8 @@ function startWorker(step: WorkerStep, o: SupervisorOptions): RunningWorker {
         },
       }),
     );
-    child.on('exit', (code, sig) => {
+    // 'close', not 'exit': it comes after the IPC channel is drained, so the last message is never missed.
+    child.on('close', (code, sig) => {
       if (last?.type === 'done')
         resolve({ step, exitCode: last.exitCode, outcome: last.outcome, maxRssKiB: last.maxRssKiB });
       else if (last?.type === 'failed')
