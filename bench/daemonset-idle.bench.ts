@@ -6,7 +6,7 @@
  * splits into the node binary's file pages (shared, clean) and anonymous memory, with the PSS. The workers'
  * peaks come from their own getrusage.
  *
- *   node --import tsx bench/daemonset-idle.bench.ts [--seconds 60] [--skip-build] [--node-options '<flags>']
+ *   node --import tsx bench/daemonset-idle.bench.ts [--seconds 60] [--skip-build] [--node-options='<node flags>']
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -27,6 +27,7 @@ const { values } = parseArgs({
   },
 });
 const seconds = Number(values.seconds);
+const nodeArgs = values['node-options']?.split(/\s+/).filter(Boolean) ?? [];
 if (!values['skip-build'])
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
 
@@ -71,6 +72,7 @@ try {
   kubelet.start();
 
   pod = new DaemonSetPod({
+    nodeArgs,
     args: [
       '--host-root',
       root,
@@ -92,7 +94,6 @@ try {
       KUBERNETES_SERVICE_HOST: '127.0.0.1',
       KUBERNETES_SERVICE_PORT: String(api.port),
       KATA_DEPLOY_TEST_SERVICEACCOUNT_PREFIX: join(work, 'pod'),
-      ...(values['node-options'] ? { NODE_OPTIONS: values['node-options'] } : {}),
     },
   });
   const started = Date.now();
@@ -113,7 +114,7 @@ try {
   const last = samples.at(-1)!;
   const steady = (k: keyof Sample) => median(samples.map((s) => s[k]));
   console.log(
-    `install --daemonset${values['node-options'] ? ` (NODE_OPTIONS=${values['node-options']})` : ''} on containerd 2.1 (bed), ready after ${(readyAfter / 1000).toFixed(1)} s; ${seconds} s idle, probed every second; exit ${result.code}`,
+    `install --daemonset${values['node-options'] ? ` (node ${values['node-options']})` : ''} on containerd 2.1 (bed), ready after ${(readyAfter / 1000).toFixed(1)} s; ${seconds} s idle, probed every second; exit ${result.code}`,
   );
   console.log(`waiting process (supervisor, pid ${pod.pid}):`);
   console.log(`  peak RSS (VmHWM)      ${mib(last.hwm)} MiB`);
@@ -131,12 +132,15 @@ try {
   const floor = execFileSync(
     process.execPath,
     [
+      ...nodeArgs,
       '-e',
       "require('http').createServer((q,s)=>s.end()).listen(0);setTimeout(()=>{const t=require('fs').readFileSync('/proc/self/status','utf8');console.log(/VmRSS:\\s+(\\d+)/.exec(t)[1]);process.exit()},1500)",
     ],
     { encoding: 'utf8' },
   );
-  console.log(`floor: a bare \`node\` with an idle HTTP server: ${mib(Number(floor.trim()))} MiB RSS`);
+  console.log(
+    `floor: a bare \`node${nodeArgs.length > 0 ? ` ${nodeArgs.join(' ')}` : ''}\` with an idle HTTP server: ${mib(Number(floor.trim()))} MiB RSS`,
+  );
 } finally {
   kubelet?.stop();
   await pod?.kill();

@@ -9,6 +9,8 @@ import { CLI } from '../support/cli.js';
 export interface PodOptions {
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
+  /** Flags for node itself (`--max-semi-space-size=1`), before the CLI. */
+  readonly nodeArgs?: readonly string[];
 }
 
 export interface ReadyzEvent {
@@ -28,7 +30,7 @@ export class DaemonSetPod {
   private polling = true;
 
   constructor(o: PodOptions) {
-    this.child = spawn(process.execPath, [CLI, 'install', '--daemonset', ...o.args], {
+    this.child = spawn(process.execPath, [...(o.nodeArgs ?? []), CLI, 'install', '--daemonset', ...o.args], {
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HEALTH_PORT: '0', ...o.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, so that kill() also reaches a worker the supervisor started.
