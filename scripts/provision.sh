@@ -8,6 +8,7 @@
 #   - erofs-utils (mkfs.erofs, for containerd's erofs differ) from trixie, unpacked the same way, with trixie's
 #     libc6 beside it (it needs glibc 2.38, bookworm has 2.36) and a `mkfs.erofs` wrapper in erofs-utils/bin
 #     that runs it through that libc's loader;
+#   - kubectl (Debian's kubernetes-client) unless the machine has one;
 #   - the npm dependencies.
 # Idempotent: a second run only checks what is there.
 set -euo pipefail
@@ -26,6 +27,8 @@ if ((node_major < 20)); then
 fi
 
 need_pkgs=(containerd runc busybox-static docker-registry golang-github-containerd-containerd-dev ca-certificates systemd util-linux)
+# kubectl, which test/k8s checks the test API server against: the machine image has 1.32; else Debian's.
+command -v kubectl >/dev/null || need_pkgs+=(kubernetes-client)
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

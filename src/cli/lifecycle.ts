@@ -14,6 +14,7 @@ import {
 } from '../settings/types.js';
 import { durationForms, formatDuration } from '../settings/parse.js';
 import { globalOptions } from './context.js';
+import { addDaemonSetOptions, type DaemonSetCliFlags } from './daemonset.js';
 
 export interface LifecycleFlags {
   hostRoot?: string;
@@ -76,12 +77,28 @@ export function registerLifecycleCommands(program: Command): void {
         '--artifacts-dir <dir>',
         'the Kata payload: shim-components.json with tarballs/*.tar.zst, or an opt/kata/ tree (default: /opt/kata-artifacts)',
       );
+      addDaemonSetOptions(command);
     }
     command.addHelpText(
       'after',
       `\nSettings come from the environment with upstream kata-deploy's names (NODE_NAME, SHIMS_<ARCH>, …);\nsee docs/configuration.md. Example:\n  NODE_NAME=$(hostname) SHIMS_X86_64="qemu clh" kata-deploy ${action} --dry-run`,
     );
-    command.action(async (flags: LifecycleFlags, cmd: Command) => {
+    command.action(async (flags: LifecycleFlags & DaemonSetCliFlags, cmd: Command) => {
+      if (flags.daemonset === true || flags.daemonsetStep !== undefined) {
+        const { runDaemonSetCommand } = await import('./daemonset-run.js');
+        await runDaemonSetCommand(flags, globalOptions(cmd));
+        return;
+      }
+      if (flags.kubeconfig !== undefined || flags.terminationLog !== undefined) {
+        const { UsageError } = await import('../errors/index.js');
+        throw new UsageError(
+          `${flags.kubeconfig !== undefined ? '--kubeconfig' : '--termination-log'} is for --daemonset only`,
+          {
+            input: flags.kubeconfig !== undefined ? '--kubeconfig' : '--termination-log',
+            hint: 'add --daemonset, or leave the flag out',
+          },
+        );
+      }
       const { runLifecycleCommand } = await import('./lifecycle-run.js');
       await runLifecycleCommand(action, flags, globalOptions(cmd));
     });

@@ -33,7 +33,13 @@ export type EvidenceKind =
   /** The handlers are in containerd's effective configuration (`containerd config dump`). */
   | 'config-dump'
   /** Nothing is mounted below a directory about to be removed. */
-  | 'mounts';
+  | 'mounts'
+  /** The Node's Ready condition (DaemonSet mode, after the runtime's restart). */
+  | 'node-ready'
+  /** The Node's status.runtimeHandlers, as the kubelet reports them (DaemonSet mode). */
+  | 'node-runtime-handlers'
+  /** kata-deploy's own DaemonSet, read to tell a rolling restart from an uninstall. */
+  | 'daemonset';
 
 export interface Evidence {
   readonly kind: EvidenceKind;

@@ -25,6 +25,8 @@ export interface ApplyContext {
   readonly command: string;
   /** Replaces the real snapshotter record/wipe/readiness operations (unit tests). */
   readonly snapshotterOps?: SnapshotterOps;
+  /** Called before each step; what it throws ends the run before that step, as it is (see RunOptions). */
+  readonly beforeStep?: (index: number, step: Step) => Promise<void>;
   /**
    * Filled by the executor: the latest outcome per snapshotter. `wipeSnapshotterData` reads the verdict its
    * `cleanSnapshotterRecords` left here, so a wipe never acts on anything but this run's own check.
@@ -36,6 +38,7 @@ export interface ApplyContext {
 
 export async function applySteps(steps: readonly Step[], ctx: ApplyContext): Promise<number> {
   for (const [i, step] of steps.entries()) {
+    await ctx.beforeStep?.(i, step);
     ctx.log.debug(`step ${i + 1}/${steps.length}: ${describeStep(step)}`);
     try {
       await applyStep(step, ctx);

@@ -36,6 +36,11 @@ export interface RunOptions {
   readonly lockWaitMs?: number;
   /** Replaces the real snapshotter record/wipe/readiness operations (unit tests). */
   readonly snapshotterOps?: SnapshotterOps;
+  /**
+   * Called before each step is applied, under the lock. What it throws stops the run there, unchanged (the
+   * DaemonSet mode stops an install this way when SIGTERM comes; the lock is released as on any error).
+   */
+  readonly beforeStep?: (index: number, step: Step) => Promise<void>;
 }
 
 export interface RunResult {
@@ -126,6 +131,7 @@ export async function runLifecycle(action: LifecycleAction, given: RunOptions): 
       crashAfterStep: settings.crashAfterStep,
       command: action,
       snapshotterOps: options.snapshotterOps,
+      beforeStep: options.beforeStep,
       outcomes,
       verifications,
     });

@@ -129,15 +129,15 @@ export function loadSettings(input: SettingsInput): Settings {
   return Object.freeze(settings);
 }
 
-function toUsageError(
+export function toUsageError(
   issues: readonly z.core.$ZodIssue[],
-  raw: Partial<Record<RawKey, string>>,
+  raw: Partial<Record<string, string>>,
   arch: string,
 ): UsageError {
   const described = issues.map((issue) => {
     const key = String(issue.path[0] ?? '');
     const name = variableName(key, arch);
-    const value = raw[key as RawKey];
+    const value = raw[key];
     const shown = value === undefined ? 'unset' : quoteValue(value);
     return { name, text: `${name}=${shown} is not valid: expected ${issue.message}` };
   });
