@@ -4,6 +4,7 @@
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { EXTERNAL_PACKAGES } from './externals.mjs';
 
 const root = join(import.meta.dirname, '..');
 const outdir = join(root, 'bundle');
@@ -16,9 +17,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Native addons (koffi for `check`, zstd-napi for the .tar.zst payload) stay packages, loaded from
-  // node_modules when used; tar-stream goes with zstd-napi (its package.json maps `fs` per runtime).
-  external: ['koffi', 'zstd-napi', 'tar-stream'],
+  external: EXTERNAL_PACKAGES,
   // The bundled CommonJS packages (grpc-js, protobufjs, commander) call require().
   banner: {
     js: "import { createRequire as __kataDeployRequire } from 'node:module';\nconst require = __kataDeployRequire(import.meta.url);",

@@ -9,11 +9,14 @@
 #     libc6 beside it (it needs glibc 2.38, bookworm has 2.36) and a `mkfs.erofs` wrapper in erofs-utils/bin
 #     that runs it through that libc's loader;
 #   - kubectl (Debian's kubernetes-client) unless the machine has one;
+#   - mmdebstrap and umoci, which build the container image offline (scripts/image/build.sh);
 #   - the npm dependencies.
 # Idempotent: a second run only checks what is there.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=lib/debian.sh
+source "$here/scripts/lib/debian.sh"
 cache=${KATA_BED_CACHE:-${HOME:-/root}/.cache/kata-deploy-bed}
 mkdir -p "$cache"
 
@@ -26,7 +29,7 @@ if ((node_major < 20)); then
   exit 2
 fi
 
-need_pkgs=(containerd runc busybox-static docker-registry golang-github-containerd-containerd-dev ca-certificates systemd util-linux)
+need_pkgs=(containerd runc busybox-static docker-registry golang-github-containerd-containerd-dev ca-certificates systemd util-linux mmdebstrap umoci)
 # kubectl, which test/k8s checks the test API server against: the machine image has 1.32; else Debian's.
 command -v kubectl >/dev/null || need_pkgs+=(kubernetes-client)
 missing=()
@@ -44,12 +47,6 @@ if ((${#missing[@]})); then
 fi
 
 # A private apt view of the newer suites: own sources file and lists dir, nothing system-wide changes.
-archive_uri() {
-  # The archive URI the machine already uses (never hard-coded): first non-security URI from the sources.
-  { grep -hsE '^(URIs:|deb )' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list || true; } |
-    { grep -v security || true; } | sed -E 's/^URIs:[[:space:]]*//; s/^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?//' |
-    awk '{print $1; exit}'
-}
 apt_private() {
   apt-get -o Dir::Etc::SourceList="$cache/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null \
     -o Dir::State::Lists="$cache/apt/lists" -o Dir::Cache::Archives="$cache/apt/archives" \

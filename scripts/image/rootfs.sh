@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The image's file systems, one directory per layer, from Debian's archive and this checkout:
+#   <dest>/runtime  Debian trixie's node (nodejs with libnode115) and its libraries, busybox (sh, cat, env,
+#                   nsenter, umount: what the CLI runs), the CA bundle; nothing else (no apt, no dpkg, no shell
+#                   packages). mmdebstrap's extract variant: packages unpacked, no maintainer script run.
+#   <dest>/app      the built CLI at /usr/lib/kata-deploy (bin/, bundle/, proto/, package.json and the
+#                   node_modules of the packages the bundle leaves external), /usr/bin/kata-deploy.
+#   <dest>/payload  the Kata payload at /opt/kata-artifacts (and its nydus-snapshotter/ when present).
+# Used by scripts/image/build.sh (offline OCI archive) and by the Dockerfile (the same directories, COPY'd).
+set -euo pipefail
+
+usage() {
+  cat >&2 <<'USAGE'
+usage: scripts/image/rootfs.sh --payload <dir> [--no-build] <dest>
+  --payload <dir>  the Kata payload for /opt/kata-artifacts: upstream's shipping format (shim-components.json,
+                   tarballs/, versions.yaml, nydus-snapshotter/) or an opt/kata/ tree
+  --no-build       use the bundle already built (npm run build) instead of building it
+  <dest>           a new or empty directory
+USAGE
+  exit 2
+}
+
+here=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../lib/debian.sh
+source "$here/scripts/lib/debian.sh"
+
+payload='' build=1 dest=''
+while (($#)); do
+  case $1 in
+    --payload) payload=${2:-}; shift 2 || usage ;;
+    --no-build) build=0; shift ;;
+    -h | --help) usage ;;
+    -*) echo "rootfs.sh: unknown option $1" >&2; usage ;;
+    *) [[ -z $dest ]] || usage; dest=$1; shift ;;
+  esac
+done
+[[ -n $dest ]] || usage
+if [[ -z $payload || ! -d $payload ]]; then
+  echo "rootfs.sh: --payload must name the Kata payload directory (got \"$payload\"); nothing was built" >&2
+  exit 2
+fi
+if [[ ! -f $payload/shim-components.json && ! -d $payload/opt/kata ]]; then
+  echo "rootfs.sh: $payload holds neither shim-components.json nor opt/kata/: not a Kata payload; nothing was built" >&2
+  exit 2
+fi
+if [[ -e $dest && -n $(ls -A "$dest") ]]; then
+  echo "rootfs.sh: $dest is not empty; give a new directory" >&2
+  exit 2
+fi
+mkdir -p "$dest"
+log() { printf '[image] %s\n' "$*" >&2; }
+
+# --- runtime ---------------------------------------------------------------------------------------------
+runtime=$dest/runtime
+uri=$(archive_uri)
+[[ -n $uri ]] || { echo "rootfs.sh: cannot find the machine's Debian archive URI under /etc/apt" >&2; exit 1; }
+log "runtime: nodejs and busybox-static from trixie ($uri)"
+mmdebstrap --quiet --mode=root --variant=extract --include=nodejs,busybox-static \
+  --aptopt='Acquire::Languages "none"' trixie "$runtime" "deb $uri trixie main"
+# Merged /usr (base-files makes these links; the extract variant installs no base-files).
+for d in bin lib lib64 sbin; do
+  mkdir -p "$runtime/usr/$d"
+  ln -sfn "usr/$d" "$runtime/$d"
+done
+for applet in sh cat env nsenter umount; do ln -sfn busybox "$runtime/usr/bin/$applet"; done
+# What only a package manager or a person reads; gconv (glibc's iconv modules) node does not use.
+rm -rf "$runtime"/usr/share/{doc,man,info,lintian,bash-completion,gdb,gcc} \
+  "$runtime"/usr/lib/x86_64-linux-gnu/gconv "$runtime"/var/cache/* "$runtime"/var/lib/apt \
+  "$runtime"/var/log/* "$runtime"/usr/share/nodejs/corepack "$runtime"/usr/bin/corepack
+# TLS roots for what talks to the internet (`check`'s release lookup); the in-cluster API uses the service
+# account's ca.crt.
+mkdir -p "$runtime/etc/ssl/certs"
+cp /etc/ssl/certs/ca-certificates.crt "$runtime/etc/ssl/certs/ca-certificates.crt"
+mkdir -p "$runtime/tmp" && chmod 1777 "$runtime/tmp"
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$runtime/etc/passwd"
+printf 'root:x:0:\n' >"$runtime/etc/group"
+
+# --- app -------------------------------------------------------------------------------------------------
+app=$dest/app
+lib=$app/usr/lib/kata-deploy
+if ((build)); then (cd "$here" && npm run --silent build); fi
+[[ -f $here/bundle/main.js ]] || { echo "rootfs.sh: no bundle/main.js: run npm run build" >&2; exit 1; }
+log "app: the CLI at /usr/lib/kata-deploy"
+mkdir -p "$lib" "$app/usr/bin"
+cp -r "$here/bin" "$here/bundle" "$here/proto" "$here/package.json" "$lib/"
+rm -f "$lib"/bundle/*.map
+while read -r dir; do
+  mkdir -p "$lib/$(dirname "$dir")"
+  cp -r "$here/$dir" "$lib/$dir"
+done < <(node "$here/scripts/image/runtime-modules.mjs")
+# Build inputs, type declarations, and native builds for other runtimes (Bare) and libcs (musl): never loaded.
+rm -rf "$lib/node_modules/@types" "$lib"/node_modules/zstd-napi/{deps,src,build/Release/obj.target} \
+  "$lib"/node_modules/koffi/{src,vendor,doc} "$lib"/node_modules/node-addon-api "$lib"/node_modules/prebuild-install \
+  "$lib"/node_modules/bare-*/prebuilds "$lib"/node_modules/@koromix/*/musl_*
+find "$lib/node_modules" \( -name '*.d.ts' -o -name '*.map' -o -name '*.md' \) -type f -delete
+ln -sfn ../lib/kata-deploy/bin/kata-deploy.js "$app/usr/bin/kata-deploy"
+
+# --- payload ---------------------------------------------------------------------------------------------
+log "payload: $payload at /opt/kata-artifacts"
+mkdir -p "$dest/payload/opt"
+# -L: a payload assembled with symlinks (the tests' opt/ is one) is copied as files.
+cp -rL "$payload" "$dest/payload/opt/kata-artifacts"
+
+du -s --block-size=1 "$runtime" "$app" "$dest/payload" | while read -r bytes path; do
+  log "$(basename "$path"): $((bytes / 1024 / 1024)) MiB"
+done
