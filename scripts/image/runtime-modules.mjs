@@ -28,7 +28,9 @@ while (queue.length > 0) {
   if (seen.has(dir)) continue;
   seen.add(dir);
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-  for (const dep of Object.keys(pkg.dependencies ?? {})) queue.push({ name: dep, from: dir, optional: false });
-  for (const dep of Object.keys(pkg.optionalDependencies ?? {})) queue.push({ name: dep, from: dir, optional: true });
+  for (const dep of Object.keys(pkg.dependencies ?? {}))
+    queue.push({ name: dep, from: dir, optional: false });
+  for (const dep of Object.keys(pkg.optionalDependencies ?? {}))
+    queue.push({ name: dep, from: dir, optional: true });
 }
 for (const dir of [...seen].sort()) console.log(relative(root, dir));
