@@ -2,6 +2,7 @@
 // time: the external packages and everything they depend on, optional dependencies included when installed
 // (koffi's native build comes as an optional per-platform package).
 import { existsSync, readFileSync } from 'node:fs';
+import { stdout } from 'node:process';
 import { dirname, join, relative } from 'node:path';
 import { EXTERNAL_PACKAGES } from '../externals.mjs';
 
@@ -33,4 +34,9 @@ while (queue.length > 0) {
   for (const dep of Object.keys(pkg.optionalDependencies ?? {}))
     queue.push({ name: dep, from: dir, optional: true });
 }
-for (const dir of [...seen].sort()) console.log(relative(root, dir));
+stdout.write(
+  [...seen]
+    .sort()
+    .map((dir) => `${relative(root, dir)}\n`)
+    .join(''),
+);
