@@ -84,7 +84,7 @@ export const POD_OVERHEAD: Readonly<Record<Shim, PodOverhead>> = {
   'qemu-tdx-runtime-rs': CONFIDENTIAL,
 };
 
-export function isKnownShim(name: string): boolean {
+export function isKnownShim(name: string): name is Shim {
   return (ALL_SHIMS as readonly string[]).includes(name);
 }
 
