@@ -18,6 +18,7 @@ import {
 import { existsSync, readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { UsageError } from '../errors/index.js';
+import { API_ACCESS } from './access.js';
 import type { KubeApi } from './api.js';
 import { KubeApiError, KubeDeniedError, type ApiCall, type ApiFailure } from './errors.js';
 import type { LabelPatch } from './labels.js';
@@ -101,12 +102,12 @@ class ClientNodeApi implements KubeApi {
   }
 
   async readNode(name: string): Promise<NodeView> {
-    const call: ApiCall = { verb: 'get', resource: 'nodes', name };
+    const call = apiCall('readNode', name);
     return nodeView(await this.call(call, (o) => this.core.readNode({ name }, o)));
   }
 
   async patchNodeLabels(name: string, labels: LabelPatch, resourceVersion?: string): Promise<NodeView> {
-    const call: ApiCall = { verb: 'patch', resource: 'nodes', name };
+    const call = apiCall('patchNodeLabels', name);
     const body = { metadata: { labels, ...(resourceVersion === undefined ? {} : { resourceVersion }) } };
     return nodeView(await this.call(call, (o) => this.core.patchNode({ name, body }, o), MERGE_PATCH));
   }
@@ -116,13 +117,13 @@ class ClientNodeApi implements KubeApi {
     taints: readonly Taint[],
     resourceVersion: string,
   ): Promise<NodeView> {
-    const call: ApiCall = { verb: 'patch', resource: 'nodes', name };
+    const call = apiCall('replaceNodeTaints', name);
     const body = { metadata: { resourceVersion }, spec: { taints } };
     return nodeView(await this.call(call, (o) => this.core.patchNode({ name, body }, o), MERGE_PATCH));
   }
 
   async readDaemonSet(namespace: string, name: string): Promise<DaemonSetView | undefined> {
-    const call: ApiCall = { verb: 'get', resource: 'daemonsets', name, namespace };
+    const call = apiCall('readDaemonSet', name, namespace);
     try {
       return daemonSetView(
         await this.call(call, (o) => this.apps.readNamespacedDaemonSet({ name, namespace }, o)),
@@ -156,6 +157,12 @@ class ClientNodeApi implements KubeApi {
       throw new KubeApiError(call, failure);
     }
   }
+}
+
+/** A call as errors name it, its verb and resource from the RBAC table. */
+function apiCall(method: keyof typeof API_ACCESS, name: string, namespace?: string): ApiCall {
+  const { verb, resource } = API_ACCESS[method];
+  return { verb, resource, name, ...(namespace === undefined ? {} : { namespace }) };
 }
 
 /** client-node's ApiException (an answer), node-fetch's FetchError or AbortError (none). */

@@ -4,10 +4,11 @@
  * errors (exit 2): the pod's credentials or its RBAC must change, and retrying cannot help.
  */
 import { ExitCode, KataDeployError, UsageError } from '../errors/index.js';
+import type { ApiAccess } from './access.js';
 
 export interface ApiCall {
-  readonly verb: 'get' | 'patch';
-  readonly resource: 'nodes' | 'daemonsets';
+  readonly verb: ApiAccess['verb'];
+  readonly resource: ApiAccess['resource'];
   readonly name: string;
   readonly namespace?: string;
 }

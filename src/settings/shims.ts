@@ -35,7 +35,56 @@ export const ALL_SHIMS = [
   'qemu-tdx-runtime-rs',
 ] as const;
 
-export function isKnownShim(name: string): boolean {
+export type Shim = (typeof ALL_SHIMS)[number];
+
+/** A RuntimeClass's `overhead.podFixed`: what the VM costs beyond the pod's containers. */
+export interface PodOverhead {
+  readonly memory: string;
+  readonly cpu: string;
+}
+
+const LIGHT: PodOverhead = { memory: '130Mi', cpu: '250m' };
+const QEMU: PodOverhead = { memory: '320Mi', cpu: '250m' };
+const SE: PodOverhead = { memory: '1024Mi', cpu: '1' };
+const CONFIDENTIAL: PodOverhead = { memory: '2048Mi', cpu: '1' };
+const GPU: PodOverhead = { memory: '10240Mi', cpu: '1' };
+
+/**
+ * Upstream chart's default overhead per shim (its `shims.<name>.runtimeClass.overhead`); the RuntimeClasses in
+ * deploy/ are generated from it (`npm run manifests`). Upstream writes `1.0` CPUs, the same quantity as `1`.
+ */
+export const POD_OVERHEAD: Readonly<Record<Shim, PodOverhead>> = {
+  clh: LIGHT,
+  'clh-azure': LIGHT,
+  'clh-azure-runtime-rs': LIGHT,
+  'clh-runtime-rs': LIGHT,
+  'cloud-hypervisor': LIGHT,
+  dragonball: LIGHT,
+  fc: LIGHT,
+  firecracker: LIGHT,
+  'openvmm-azure-runtime-rs': LIGHT,
+  remote: { memory: '120Mi', cpu: '250m' },
+  qemu: QEMU,
+  'qemu-runtime-rs': QEMU,
+  'qemu-coco-dev': { memory: '160Mi', cpu: '250m' },
+  'qemu-coco-dev-runtime-rs': QEMU,
+  'qemu-nvidia-cpu': QEMU,
+  'qemu-nvidia-cpu-runtime-rs': QEMU,
+  'qemu-nvidia-gpu': GPU,
+  'qemu-nvidia-gpu-runtime-rs': GPU,
+  'qemu-nvidia-gpu-snp': GPU,
+  'qemu-nvidia-gpu-snp-runtime-rs': GPU,
+  'qemu-nvidia-gpu-tdx': GPU,
+  'qemu-nvidia-gpu-tdx-runtime-rs': GPU,
+  'qemu-se': SE,
+  'qemu-se-runtime-rs': SE,
+  'qemu-snp': CONFIDENTIAL,
+  'qemu-snp-runtime-rs': CONFIDENTIAL,
+  'qemu-tdx': CONFIDENTIAL,
+  'qemu-tdx-runtime-rs': CONFIDENTIAL,
+};
+
+export function isKnownShim(name: string): name is Shim {
   return (ALL_SHIMS as readonly string[]).includes(name);
 }
 
