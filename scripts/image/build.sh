@@ -3,7 +3,8 @@
 # Debian's archive and this checkout: the layers of scripts/image/rootfs.sh, the image configuration of the
 # Dockerfile's final stage (ENTRYPOINT, ENV, WORKDIR, LABEL), packed by umoci. No registry, no Docker engine.
 #   bash scripts/image/build.sh --payload <dir> [--out <file>] [--tag <tag>] [--no-build]
-# Load it into containerd with `ctr -n k8s.io images import --index-name kata-deploy:<tag> <file>`.
+# Load it into containerd with `ctr -n k8s.io images import --base-name docker.io/library/kata-deploy <file>`
+# (the archive names the tag only), which the manifests' `image: kata-deploy:<tag>` then finds.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/../.." && pwd)

@@ -90,7 +90,7 @@ while read -r dir; do
 done < <(node "$here/scripts/image/runtime-modules.mjs")
 # Build inputs, type declarations, and native builds for other runtimes (Bare) and libcs (musl): never loaded.
 rm -rf "$lib/node_modules/@types" "$lib"/node_modules/zstd-napi/{deps,src,build/Release/obj.target} \
-  "$lib"/node_modules/koffi/{src,vendor,doc} "$lib"/node_modules/node-addon-api "$lib"/node_modules/prebuild-install \
+  "$lib"/node_modules/koffi/{vendor,doc} "$lib"/node_modules/node-addon-api "$lib"/node_modules/prebuild-install \
   "$lib"/node_modules/bare-*/prebuilds "$lib"/node_modules/@koromix/*/musl_*
 find "$lib/node_modules" \( -name '*.d.ts' -o -name '*.map' -o -name '*.md' \) -type f -delete
 ln -sfn ../lib/kata-deploy/bin/kata-deploy.js "$app/usr/bin/kata-deploy"

@@ -4,6 +4,7 @@
  * stopping, failed). Anything else is 404. A request must arrive whole within 5 s.
  */
 import { createServer, type Server } from 'node:http';
+import { UsageError } from '../errors/index.js';
 
 export type HealthState = 'installing' | 'ready' | 'stopping' | 'failed';
 
@@ -35,9 +36,22 @@ export function startHealthServer(port: number, state: () => HealthState): Promi
   server.headersTimeout = 5000;
   server.keepAliveTimeout = 1000;
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE' || error.code === 'EACCES'
+          ? new UsageError(
+              `HEALTH_PORT ${port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : 'not allowed'} (${error.message})`,
+              {
+                input: 'HEALTH_PORT',
+                hint: "on the host network every install on a node needs a port of its own: set HEALTH_PORT and the probes' port to a free one; nothing was changed",
+                cause: error,
+              },
+            )
+          : error,
+      ),
+    );
     server.listen(port, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       const address = server.address();
       resolve({
         port: typeof address === 'object' && address !== null ? address.port : port,
