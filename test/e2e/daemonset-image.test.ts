@@ -242,86 +242,77 @@ function quote(t: TestContext, pod: RunningPod, what: string, log: string): void
 
 const tree = (extra: string[] = []) => snapshotTree(node.bed.root, new Set([...VOLATILE, ...extra]));
 
+/**
+ * One pod's life on the node, as the kubelet and a user would go through it: the pod files, the DaemonSet, the
+ * pod started and ready (Kata installed, the node labelled), `whileReady`, then the DaemonSet deleted and
+ * SIGTERM. Returns the node's files from before the pod and the container's log.
+ */
+async function podLifecycle(
+  t: TestContext,
+  what: string,
+  nodeName: string,
+  whileReady: () => Promise<void> = async () => undefined,
+): Promise<{ before: Awaited<ReturnType<typeof tree>>; log: string }> {
+  api.addNode(nodeName);
+  const kubelet = new KubeletDouble(api, nodeName, node.socket);
+  kubelet.start();
+  const uid = randomBytes(4).toString('hex');
+  await kubeletPodFiles(uid);
+  const before = await tree();
+  const pod = await startPod(nodeName, uid);
+  try {
+    api.addDaemonSet(NS, pod.plan.daemonSet);
+    await waitReady(pod);
+    assert.ok(
+      existsSync(node.bed.at('/opt/kata/bin/containerd-shim-kata-v2')),
+      'Kata is installed on the node',
+    );
+    const labels = (api.node(nodeName)!['metadata'] as { labels: Record<string, string> }).labels;
+    assert.equal(labels['katacontainers.io/kata-runtime'], 'true');
+    await whileReady();
+    api.deleteDaemonSet(NS, pod.plan.daemonSet);
+    await terminate(pod);
+    const log = await pod.log();
+    quote(t, pod, what, log);
+    const terminationLog = `/var/lib/kubelet/pods/${uid}/containers/kata-deploy/termination-log`;
+    assert.equal(await readFile(node.bed.at(terminationLog), 'utf8'), '', 'no failure, no last words');
+    return { before, log };
+  } catch (error) {
+    t.diagnostic(`e2e ${what}: /readyz ${pod.readyz.join(' → ')}\n${await pod.log()}`);
+    throw error;
+  } finally {
+    pod.stopPolling();
+    kubelet.stop();
+    await removePod(pod.id);
+  }
+}
+
 describe('the image, run as the rendered DaemonSet says, on containerd 2.1 with nydus', () => {
   it('install → /readyz 200 → SIGTERM → cleanup: the node byte for byte as before, the nydus data dir wiped', async (t) => {
-    const nodeName = 'e2e-node';
-    api.addNode(nodeName);
-    const kubelet = new KubeletDouble(api, nodeName, node.socket);
-    kubelet.start();
-    const uid = randomBytes(4).toString('hex');
-    await kubeletPodFiles(uid);
-    const before = await tree();
-    const pod = await startPod(nodeName, uid);
-    try {
-      api.addDaemonSet(NS, pod.plan.daemonSet);
-      await waitReady(pod);
-      assert.ok(
-        existsSync(node.bed.at('/opt/kata/bin/containerd-shim-kata-v2')),
-        'Kata is installed on the node',
-      );
-      assert.equal(
-        (api.node(nodeName)!['metadata'] as { labels: Record<string, string> }).labels[
-          'katacontainers.io/kata-runtime'
-        ],
-        'true',
-      );
-      api.deleteDaemonSet(NS, pod.plan.daemonSet);
-      await terminate(pod);
-      const log = await pod.log();
-      quote(t, pod, 'uninstall', log);
-      assert.match(
-        log,
-        /nydus-for-kata-tee: \/var\/lib\/nydus-for-kata-tee wiped/,
-        'the data dir outcome is in the log',
-      );
-      assert.equal(
-        await readFile(
-          node.bed.at(`/var/lib/kubelet/pods/${uid}/containers/kata-deploy/termination-log`),
-          'utf8',
-        ),
-        '',
-      );
-      assert.deepEqual(await tree(), before, 'the node byte for byte as before');
-    } finally {
-      pod.stopPolling();
-      kubelet.stop();
-      await removePod(pod.id);
-    }
+    const { before, log } = await podLifecycle(t, 'uninstall', 'e2e-node');
+    assert.match(
+      log,
+      /nydus-for-kata-tee: \/var\/lib\/nydus-for-kata-tee wiped/,
+      'the outcome is in the log',
+    );
+    assert.deepEqual(await tree(), before, 'the node byte for byte as before');
   });
 
   it('a workload running on nydus: cleanup keeps the data dir and names the workload', async (t) => {
-    const nodeName = 'e2e-node-workload';
-    api.addNode(nodeName);
-    const kubelet = new KubeletDouble(api, nodeName, node.socket);
-    kubelet.start();
-    const uid = randomBytes(4).toString('hex');
-    await kubeletPodFiles(uid);
-    const before = await tree();
-    const pod = await startPod(nodeName, uid);
     try {
-      api.addDaemonSet(NS, pod.plan.daemonSet);
-      await waitReady(pod);
-      await ctr.pull(busyboxRef, NYDUS_BASE_NAME);
-      await ctr.runContainer(WORKLOAD, busyboxRef, NYDUS_BASE_NAME, 'kubepods');
-      api.deleteDaemonSet(NS, pod.plan.daemonSet);
-      await terminate(pod);
-      const log = await pod.log();
-      quote(t, pod, 'workload', log);
+      const { before, log } = await podLifecycle(t, 'workload', 'e2e-node-workload', async () => {
+        await ctr.pull(busyboxRef, NYDUS_BASE_NAME);
+        await ctr.runContainer(WORKLOAD, busyboxRef, NYDUS_BASE_NAME, 'kubepods');
+      });
       assert.match(
         log,
-        new RegExp(`nydus-for-kata-tee: /var/lib/nydus-for-kata-tee kept.*${WORKLOAD}`),
+        new RegExp(`${NYDUS_DATA} kept.*held by k8s.io/${WORKLOAD} \\(task RUNNING\\)`),
         'kept, and why',
       );
       assert.ok(existsSync(node.bed.at(`/${NYDUS_DATA}`)), 'the data dir is still there');
       assert.equal((await ctr.task(WORKLOAD))?.status, 'RUNNING', 'the workload still runs');
       assert.deepEqual(await tree([NYDUS_DATA]), before, 'everything else byte for byte as before');
-    } catch (error) {
-      t.diagnostic(`e2e workload: /readyz ${pod.readyz.join(' → ')}\n${await pod.log()}`);
-      throw error;
     } finally {
-      pod.stopPolling();
-      kubelet.stop();
-      await removePod(pod.id);
       await removePod(WORKLOAD).catch(() => undefined);
     }
   });

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -56,6 +56,7 @@ for (const version of ['1.6', '2.1'] as ContainerdVersion[]) {
     after(async () => {
       client?.close();
       await bed?.teardown();
+      rmSync(dir, { recursive: true, force: true });
     });
 
     test('20 images x 8 layers in a branching forest plus stopped containers: clean, nothing left', async () => {

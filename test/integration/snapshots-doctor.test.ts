@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContainerdClient } from '../../src/containerd/api/index.js';
@@ -90,6 +90,7 @@ for (const version of ['1.6', '2.1'] as ContainerdVersion[]) {
       client?.close();
       await registry?.stop();
       await bed?.teardown();
+      rmSync(dir, { recursive: true, force: true });
     });
 
     test('a healthy snapshotter is healthy', async () => {

@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readMetaDb } from '../../src/containerd/metadb/index.js';
@@ -46,6 +46,7 @@ for (const version of ['2.1', '1.6'] as ContainerdVersion[]) {
     });
     after(async () => {
       await bed?.teardown();
+      rmSync(dir, { recursive: true, force: true });
     });
 
     test('an unknown snapshotter is a usage error that lists the loaded ones; nothing removed', async () => {
