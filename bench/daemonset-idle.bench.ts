@@ -9,7 +9,7 @@
  *   node --import tsx bench/daemonset-idle.bench.ts [--seconds 60] [--skip-build] [--node-options='<node flags>']
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { containerdBinaries } from '../test/bed/index.js';
@@ -18,6 +18,7 @@ import { plainBed, type Bed } from '../test/k8s/beds.js';
 import { KubeApiDouble } from '../test/k8s/api-double.js';
 import { KubeletDouble } from '../test/k8s/kubelet-double.js';
 import { DaemonSetPod } from '../test/k8s/daemonset-pod.js';
+import { footprint as sample, type Footprint as Sample } from '../test/support/footprint.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,28 +31,6 @@ const seconds = Number(values.seconds);
 const nodeArgs = values['node-options']?.split(/\s+/).filter(Boolean) ?? [];
 if (!values['skip-build'])
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
-
-interface Sample {
-  rss: number;
-  hwm: number;
-  anon: number;
-  file: number;
-  pss: number;
-}
-
-async function sample(pid: number): Promise<Sample> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
-  const kib = (text: string, key: string) =>
-    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
-  return {
-    rss: kib(status, 'VmRSS'),
-    hwm: kib(status, 'VmHWM'),
-    anon: kib(status, 'RssAnon'),
-    file: kib(status, 'RssFile'),
-    pss: kib(rollup, 'Pss'),
-  };
-}
 
 const mib = (k: number) => (k / 1024).toFixed(1);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -24,6 +24,7 @@ import { KubeApiDouble } from '../k8s/api-double.js';
 import { KubeletDouble } from '../k8s/kubelet-double.js';
 import { planPodRun, type PodPlan } from '../k8s/pod-plan.js';
 import { capabilitiesNotHeld } from '../support/capabilities.js';
+import { footprint, pidsWhere } from '../support/footprint.js';
 import { NYDUS_BASE_NAME } from '../../src/names/index.js';
 
 const NS = 'kube-system';
@@ -240,6 +241,27 @@ function quote(t: TestContext, pod: RunningPod, what: string, log: string): void
     t.diagnostic(`e2e ${what}: log | ${line}`);
 }
 
+/**
+ * The waiting process of the pod (the image's Debian node), for the record: RSS over 10 s of probes, and its
+ * peak. A figure, not a gate: bench/daemonset-idle.bench.ts is where the footprint is measured.
+ */
+async function quoteFootprint(t: TestContext): Promise<void> {
+  const [pid] = await pidsWhere(
+    (argv) => argv.includes('/usr/lib/kata-deploy/bin/kata-deploy.js') && !argv.includes('--daemonset-step'),
+  );
+  if (pid === undefined) return t.diagnostic('e2e footprint: the waiting process was not found');
+  const rss: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    rss.push((await footprint(pid)).rss);
+    await sleep(1000);
+  }
+  const last = await footprint(pid);
+  const mib = (k: number) => (k / 1024).toFixed(1);
+  t.diagnostic(
+    `e2e footprint: waiting process RSS ${mib(Math.min(...rss))}–${mib(Math.max(...rss))} MiB (file ${mib(last.file)}, anon ${mib(last.anon)}, PSS ${mib(last.pss)}), peak ${mib(last.hwm)} MiB`,
+  );
+}
+
 const tree = (extra: string[] = []) => snapshotTree(node.bed.root, new Set([...VOLATILE, ...extra]));
 
 /**
@@ -289,7 +311,7 @@ async function podLifecycle(
 
 describe('the image, run as the rendered DaemonSet says, on containerd 2.1 with nydus', () => {
   it('install → /readyz 200 → SIGTERM → cleanup: the node byte for byte as before, the nydus data dir wiped', async (t) => {
-    const { before, log } = await podLifecycle(t, 'uninstall', 'e2e-node');
+    const { before, log } = await podLifecycle(t, 'uninstall', 'e2e-node', () => quoteFootprint(t));
     assert.match(
       log,
       /nydus-for-kata-tee: \/var\/lib\/nydus-for-kata-tee wiped/,
