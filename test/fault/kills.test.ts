@@ -82,9 +82,22 @@ function stepPoints(plan: readonly { kind: string; path?: string }[]): number[] 
   return ALL ? points : rng.sample(points, STEP_SAMPLE);
 }
 
-const writeCount = (plan: readonly { kind: string }[]) =>
-  plan.filter((s) => ['writeFile', 'copyFile', 'symlink', 'writeState'].includes(s.kind)).length;
 const PHASES = ['opened', 'written', 'synced', 'renamed'];
+/** How many writes of the plan pass `phase`: a symlink is opened and renamed, never written or synced. */
+const writeCount = (plan: readonly { kind: string }[], phase: string) =>
+  plan.filter((s) =>
+    [
+      'writeFile',
+      'copyFile',
+      'writeState',
+      ...(['opened', 'renamed'].includes(phase) ? ['symlink'] : []),
+    ].includes(s.kind),
+  ).length;
+/** A write fault point the plan reaches: a phase, then a write that passes it. */
+const writePoint = (plan: readonly { kind: string }[], from: number): string => {
+  const phase = rng.pick(PHASES);
+  return `write.${phase}@${rng.int(from, writeCount(plan, phase))}`;
+};
 const describeStep = (plan: readonly { kind: string; path?: string }[], n: number) =>
   `${plan[n - 1]!.kind}${plan[n - 1]!.path ? ` ${plan[n - 1]!.path}` : ''}`;
 
@@ -118,14 +131,8 @@ describe('kill -9 inside a write: no temp file survives the next run', () => {
     // The first write of an install is the backup of config.toml: its temp sat beside the .bak for good.
     ['install', 'write.written@1'],
     ['install', 'write.synced@1'],
-    ...Array.from({ length: 3 }, (): [string, string] => [
-      'install',
-      `write.${rng.pick(PHASES)}@${rng.int(2, writeCount(installPlan))}`,
-    ]),
-    ...Array.from({ length: 2 }, (): [string, string] => [
-      'cleanup',
-      `write.${rng.pick(PHASES)}@${rng.int(1, writeCount(cleanupPlan))}`,
-    ]),
+    ...Array.from({ length: 3 }, (): [string, string] => ['install', writePoint(installPlan, 2)]),
+    ...Array.from({ length: 2 }, (): [string, string] => ['cleanup', writePoint(cleanupPlan, 1)]),
   ];
   for (const [action, fault] of cases) {
     it(`${action} killed at ${fault}, then ${action === 'install' ? 'cleanup at once, install, cleanup' : 'cleanup'}`, async () => {
