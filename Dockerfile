@@ -3,7 +3,8 @@
 # PAYLOAD is the Kata payload for /opt/kata-artifacts (upstream's kata-static tarballs with shim-components.json,
 # versions.yaml and nydus-snapshotter/, or an opt/kata/ tree). The layers are those of scripts/image/rootfs.sh,
 # which scripts/image/build.sh packs offline into an OCI archive with this file's final-stage configuration
-# (ENTRYPOINT, ENV, WORKDIR, LABEL: keep them one instruction a line).
+# (ENTRYPOINT, ENV, WORKDIR, LABEL: keep them one instruction a line). The image's node is the build stage's
+# (the official self-contained build), with glibc, libstdc++ and busybox from Debian bookworm.
 FROM node:20-bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends mmdebstrap ca-certificates \

@@ -2,7 +2,7 @@
 # Builds kata-deploy's container image offline, as an OCI image archive (a tar of an OCI image layout), from
 # Debian's archive and this checkout: the layers of scripts/image/rootfs.sh, the image configuration of the
 # Dockerfile's final stage (ENTRYPOINT, ENV, WORKDIR, LABEL), packed by umoci. No registry, no Docker engine.
-#   bash scripts/image/build.sh --payload <dir> [--out <file>] [--tag <tag>] [--no-build]
+#   bash scripts/image/build.sh --payload <dir> [--node <file>] [--out <file>] [--tag <tag>] [--no-build]
 # Load it into containerd with `ctr -n k8s.io images import --base-name docker.io/library/kata-deploy <file>`
 # (the archive names the tag only), which the manifests' `image: kata-deploy:<tag>` then finds.
 set -euo pipefail
@@ -16,6 +16,7 @@ while (($#)); do
     --out) out=${2:-}; shift 2 ;;
     --tag) tag=${2:-}; shift 2 ;;
     --no-build) rootfs_flags+=(--no-build); shift ;;
+    --node) rootfs_flags+=(--node "${2:-}"); shift 2 ;;
     *) echo "build.sh: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done

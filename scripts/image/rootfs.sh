@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The image's file systems, one directory per layer, from Debian's archive and this checkout:
-#   <dest>/runtime  Debian trixie's node (nodejs with libnode115) and its libraries, busybox (sh, cat, env,
-#                   nsenter, umount: what the CLI runs), the CA bundle; nothing else (no apt, no dpkg, no shell
-#                   packages). mmdebstrap's extract variant: packages unpacked, no maintainer script run.
+#   <dest>/runtime  a self-contained Node.js 20 executable (the official build, ICU inside: by default the
+#                   `node` this build runs with, the one the bundle was built and tested with), the libraries it
+#                   links (libc6, libstdc++6 and libgcc-s1 from Debian), busybox (sh, cat, env, nsenter, umount:
+#                   what the CLI runs) and the CA bundle; no apt, no dpkg, no shell packages. The Debian packages
+#                   come from mmdebstrap's extract variant: unpacked, no maintainer script run.
 #   <dest>/app      the built CLI at /usr/lib/kata-deploy (bin/, bundle/, proto/, package.json and the
 #                   node_modules of the packages the bundle leaves external), /usr/bin/kata-deploy.
 #   <dest>/payload  the Kata payload at /opt/kata-artifacts (and its nydus-snapshotter/ when present).
@@ -11,9 +13,11 @@ set -euo pipefail
 
 usage() {
   cat >&2 <<'USAGE'
-usage: scripts/image/rootfs.sh --payload <dir> [--no-build] <dest>
+usage: scripts/image/rootfs.sh --payload <dir> [--node <file>] [--no-build] <dest>
   --payload <dir>  the Kata payload for /opt/kata-artifacts: upstream's shipping format (shim-components.json,
                    tarballs/, versions.yaml, nydus-snapshotter/) or an opt/kata/ tree
+  --node <file>    the Node.js executable for the image (default: the node on the PATH); it must be a
+                   self-contained build (not one over a shared libnode) of Node 20 or later
   --no-build       use the bundle already built (npm run build) instead of building it
   <dest>           a new or empty directory
 USAGE
@@ -24,10 +28,11 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../lib/debian.sh
 source "$here/scripts/lib/debian.sh"
 
-payload='' build=1 dest=''
+payload='' build=1 dest='' node_bin=''
 while (($#)); do
   case $1 in
     --payload) payload=${2:-}; shift 2 || usage ;;
+    --node) node_bin=${2:-}; shift 2 || usage ;;
     --no-build) build=0; shift ;;
     -h | --help) usage ;;
     -*) echo "rootfs.sh: unknown option $1" >&2; usage ;;
@@ -43,6 +48,12 @@ if [[ ! -f $payload/shim-components.json && ! -d $payload/opt/kata ]]; then
   echo "rootfs.sh: $payload holds neither shim-components.json nor opt/kata/: not a Kata payload; nothing was built" >&2
   exit 2
 fi
+node_bin=${node_bin:-$(command -v node || true)}
+node_check='process.config.variables.node_shared !== true && Number(process.versions.node.split(".")[0]) >= 20 ? "self-contained" : "no"'
+if [[ ! -x $node_bin || $("$node_bin" -p "$node_check" 2>/dev/null) != self-contained ]]; then
+  echo "rootfs.sh: --node \"$node_bin\" is not a self-contained Node.js 20 or later (the official build); nothing was built" >&2
+  exit 2
+fi
 if [[ -e $dest && -n $(ls -A "$dest") ]]; then
   echo "rootfs.sh: $dest is not empty; give a new directory" >&2
   exit 2
@@ -54,19 +65,26 @@ log() { printf '[image] %s\n' "$*" >&2; }
 runtime=$dest/runtime
 uri=$(archive_uri)
 [[ -n $uri ]] || { echo "rootfs.sh: cannot find the machine's Debian archive URI under /etc/apt" >&2; exit 1; }
-log "runtime: nodejs and busybox-static from trixie ($uri)"
-mmdebstrap --quiet --mode=root --variant=extract --include=nodejs,busybox-static \
-  --aptopt='Acquire::Languages "none"' trixie "$runtime" "deb $uri trixie main"
-# Merged /usr (base-files makes these links; the extract variant installs no base-files).
+suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+[[ -n $suite ]] || { echo "rootfs.sh: /etc/os-release names no VERSION_CODENAME: not a Debian build machine" >&2; exit 1; }
+log "runtime: node $("$node_bin" --version) ($node_bin); libstdc++6 and busybox-static from $suite ($uri)"
+mmdebstrap --quiet --mode=root --variant=extract --include=libstdc++6,busybox-static \
+  --aptopt='Acquire::Languages "none"' "$suite" "$runtime" "deb $uri $suite main"
+install -D -m 0755 "$node_bin" "$runtime/usr/bin/node"
+# Merged /usr, as base-files and usrmerge make it (the extract variant runs neither): bookworm's packages still
+# ship /bin, /lib and /lib64.
 for d in bin lib lib64 sbin; do
   mkdir -p "$runtime/usr/$d"
+  if [[ -d $runtime/$d && ! -L $runtime/$d ]]; then
+    cp -a "$runtime/$d/." "$runtime/usr/$d/"
+    rm -rf "${runtime:?}/$d"
+  fi
   ln -sfn "usr/$d" "$runtime/$d"
 done
 for applet in sh cat env nsenter umount; do ln -sfn busybox "$runtime/usr/bin/$applet"; done
 # What only a package manager or a person reads; gconv (glibc's iconv modules) node does not use.
-rm -rf "$runtime"/usr/share/{doc,man,info,lintian,bash-completion,gdb,gcc} \
-  "$runtime"/usr/lib/x86_64-linux-gnu/gconv "$runtime"/var/cache/* "$runtime"/var/lib/apt \
-  "$runtime"/var/log/* "$runtime"/usr/share/nodejs/corepack "$runtime"/usr/bin/corepack
+rm -rf "$runtime"/usr/share/{doc,man,info,lintian,locale,bash-completion,gdb,gcc} \
+  "$runtime"/usr/lib/x86_64-linux-gnu/gconv "$runtime"/var/cache/* "$runtime"/var/lib/apt "$runtime"/var/log/*
 # TLS roots for what talks to the internet (`check`'s release lookup); the in-cluster API uses the service
 # account's ca.crt.
 mkdir -p "$runtime/etc/ssl/certs"
