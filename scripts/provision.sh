@@ -8,7 +8,8 @@
 #   - erofs-utils (mkfs.erofs, for containerd's erofs differ) from trixie, unpacked the same way, with trixie's
 #     libc6 beside it (it needs glibc 2.38, bookworm has 2.36) and a `mkfs.erofs` wrapper in erofs-utils/bin
 #     that runs it through that libc's loader;
-#   - kubectl (Debian's kubernetes-client) unless the machine has one;
+#   - kubectl 1.32 (Debian trixie's kubectl, unpacked the same way: bookworm's 1.20 bundles a kustomize
+#     too old for deploy/), which the tests render the manifests and check the test API server with;
 #   - mmdebstrap and umoci, which build the container image offline (scripts/image/build.sh);
 #   - the npm dependencies.
 # Idempotent: a second run only checks what is there.
@@ -28,10 +29,13 @@ if ((node_major < 20)); then
   log "Node.js 20 or later is needed (found: $(node --version 2>/dev/null || echo none))"
   exit 2
 fi
+# The image carries this node (scripts/image/rootfs.sh): a build over a shared libnode cannot be carried alone.
+if [[ $(node -p 'process.config.variables.node_shared === true') == true ]]; then
+  log "this node ($(command -v node)) is built over a shared libnode; the image needs a self-contained Node.js 20 (the official build)"
+  exit 2
+fi
 
 need_pkgs=(containerd runc busybox-static docker-registry golang-github-containerd-containerd-dev ca-certificates systemd util-linux mmdebstrap umoci)
-# kubectl, which test/k8s checks the test API server against: the machine image has 1.32; else Debian's.
-command -v kubectl >/dev/null || need_pkgs+=(kubernetes-client)
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -87,6 +91,7 @@ unpack_from_suite containerd-2.1 containerd sid usr/bin/containerd
 unpack_from_suite nydus nydus-snapshotter trixie usr/bin/containerd-nydus-grpc
 unpack_from_suite erofs-utils erofs-utils trixie usr/bin/mkfs.erofs
 unpack_from_suite erofs-libc libc6 trixie usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+unpack_from_suite kubectl kubectl trixie usr/bin/kubectl
 
 # containerd runs `mkfs.erofs` from its PATH: a wrapper that loads the unpacked binary with trixie's libc
 # (its other libraries come from the machine: the loader falls back to the system directories).

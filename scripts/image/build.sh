@@ -10,13 +10,14 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 version=$(node -p "require('$here/package.json').version")
 payload='' out="$here/build/kata-deploy-$version.oci.tar" tag=$version rootfs_flags=()
+value() { [[ -n ${2:-} ]] || { echo "build.sh: $1 needs a value (see the header of $0)" >&2; exit 2; }; }
 while (($#)); do
   case $1 in
-    --payload) payload=${2:-}; shift 2 ;;
-    --out) out=${2:-}; shift 2 ;;
-    --tag) tag=${2:-}; shift 2 ;;
+    --payload) value "$@"; payload=$2; shift 2 ;;
+    --out) value "$@"; out=$2; shift 2 ;;
+    --tag) value "$@"; tag=$2; shift 2 ;;
+    --node) value "$@"; rootfs_flags+=(--node "$2"); shift 2 ;;
     --no-build) rootfs_flags+=(--no-build); shift ;;
-    --node) rootfs_flags+=(--node "${2:-}"); shift 2 ;;
     *) echo "build.sh: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -27,7 +28,7 @@ done
 log() { printf '[image] %s\n' "$*" >&2; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kd-image-XXXXXX")
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work" "$out.tmp"' EXIT
 bash "$here/scripts/image/rootfs.sh" --payload "$payload" "${rootfs_flags[@]}" "$work/fs"
 
 layout=$work/layout
@@ -55,7 +56,6 @@ while IFS= read -r line; do
     LABEL\ *=*) ((in_final)) && config+=(--config.label "$(sed -E 's/^LABEL ([^=]+)="?([^"]*)"?$/\1=\2/' <<<"$line")") ;;
   esac
 done <"$here/Dockerfile"
-config+=(--config.label "org.opencontainers.image.version=$version")
 umoci config --image "$image" --history.created_by 'scripts/image/build.sh: configuration from the Dockerfile' "${config[@]}"
 umoci gc --layout "$layout"
 

@@ -68,8 +68,13 @@ uri=$(archive_uri)
 suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 [[ -n $suite ]] || { echo "rootfs.sh: /etc/os-release names no VERSION_CODENAME: not a Debian build machine" >&2; exit 1; }
 log "runtime: node $("$node_bin" --version) ($node_bin); libstdc++6 and busybox-static from $suite ($uri)"
-mmdebstrap --quiet --mode=root --variant=extract --include=libstdc++6,busybox-static \
-  --aptopt='Acquire::Languages "none"' "$suite" "$runtime" "deb $uri $suite main"
+# mmdebstrap's apt does not read the machine's apt.conf.d: a proxy set there is passed on.
+proxy=()
+while read -r key value; do
+  proxy+=(--aptopt="$key $value")
+done < <(apt-config dump 'Acquire::http::Proxy' 'Acquire::https::Proxy' 2>/dev/null | grep -E '^Acquire::https?::Proxy ' || true)
+mmdebstrap --quiet --mode=root --variant=extract --include=libstdc++6,busybox-static --skip=output/dev \
+  --aptopt='Acquire::Languages "none"' "${proxy[@]}" "$suite" "$runtime" "deb $uri $suite main"
 install -D -m 0755 "$node_bin" "$runtime/usr/bin/node"
 # Merged /usr, as base-files and usrmerge make it (the extract variant runs neither): bookworm's packages still
 # ship /bin, /lib and /lib64.
@@ -83,8 +88,11 @@ for d in bin lib lib64 sbin; do
 done
 for applet in sh cat env nsenter umount; do ln -sfn busybox "$runtime/usr/bin/$applet"; done
 # What only a package manager or a person reads; gconv (glibc's iconv modules) node does not use.
+# mmdebstrap's own files and the build machine's (resolv.conf, hostname) are not the image's either.
 rm -rf "$runtime"/usr/share/{doc,man,info,lintian,locale,bash-completion,gdb,gcc} \
-  "$runtime"/usr/lib/x86_64-linux-gnu/gconv "$runtime"/var/cache/* "$runtime"/var/lib/apt "$runtime"/var/log/*
+  "$runtime"/usr/lib/x86_64-linux-gnu/gconv "$runtime"/var/cache/* "$runtime"/var/lib/apt "$runtime"/var/log/* \
+  "$runtime"/etc/{apt,resolv.conf,hostname,fstab} "$runtime"/var/lib/dpkg "$runtime"/dev
+mkdir -p "$runtime/dev" "$runtime/proc" "$runtime/sys"
 # TLS roots for what talks to the internet (`check`'s release lookup); the in-cluster API uses the service
 # account's ca.crt.
 mkdir -p "$runtime/etc/ssl/certs"
@@ -112,6 +120,14 @@ rm -rf "$lib/node_modules/@types" "$lib"/node_modules/zstd-napi/{deps,src,build/
   "$lib"/node_modules/bare-*/prebuilds "$lib"/node_modules/@koromix/*/musl_*
 find "$lib/node_modules" \( -name '*.d.ts' -o -name '*.map' -o -name '*.md' \) -type f -delete
 ln -sfn ../lib/kata-deploy/bin/kata-deploy.js "$app/usr/bin/kata-deploy"
+# The image's node loads every external package from the image's tree (a missing platform build of koffi, or a
+# node_modules installed for another system, fails here and not on a node).
+externals=$(node --input-type=module -e \
+  "import { EXTERNAL_PACKAGES } from '$here/scripts/externals.mjs'; console.log(EXTERNAL_PACKAGES.join(' '))")
+for pkg in $externals; do
+  (cd "$lib" && "$node_bin" --input-type=module -e "await import('$pkg')") ||
+    { echo "rootfs.sh: $pkg does not load from $lib with $node_bin: run npm ci on this system" >&2; exit 1; }
+done
 
 # --- payload ---------------------------------------------------------------------------------------------
 log "payload: $payload at /opt/kata-artifacts"

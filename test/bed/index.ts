@@ -5,6 +5,7 @@ export {
   bedCacheDir,
   containerdBinaries,
   erofsUtilsBinDir,
+  kubectlBinary,
   nydusBinaries,
 } from './versions.js';
 export { clearImmutable } from './teardown.js';

@@ -106,3 +106,8 @@ export function erofsUtilsBinDir(): string {
   requireExecutable(path.join(dir, 'mkfs.erofs'), 'mkfs.erofs (erofs-utils)');
   return dir;
 }
+
+/** kubectl 1.32 (Debian trixie's package, from the provision cache): its kustomize v5 renders deploy/. */
+export function kubectlBinary(): string {
+  return requireExecutable(path.join(bedCacheDir(), 'kubectl', 'usr', 'bin', 'kubectl'), 'kubectl');
+}

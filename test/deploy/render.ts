@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { loadAll } from 'js-yaml';
+import { kubectlBinary } from '../bed/index.js';
 import { REPO_ROOT } from '../../scripts/manifests.js';
 
 export interface K8sObject {
@@ -37,14 +38,12 @@ export function deployDirs(kind: 'overlays' | 'components'): string[] {
 
 function kustomize(dir: string): string {
   try {
-    return execFileSync('kubectl', ['kustomize', dir], {
+    return execFileSync(kubectlBinary(), ['kustomize', dir], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
   } catch (error) {
-    const e = error as { code?: string; stderr?: string };
-    if (e.code === 'ENOENT')
-      throw new Error('kubectl is missing: run scripts/provision.sh (Debian kubernetes-client)');
+    const e = error as { stderr?: string };
     throw new Error(`kubectl kustomize ${dir} failed: ${e.stderr ?? String(error)}`);
   }
 }

@@ -12,8 +12,9 @@ import { link, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import yaml from 'js-yaml';
-import { busyboxImage, startRegistry, type Registry } from '../bed/index.js';
+import { busyboxImage, kubectlBinary, startRegistry, type Registry } from '../bed/index.js';
 import { run } from '../bed/exec.js';
 import { startSystemdNode, type SystemdNode } from '../bed/systemd/index.js';
 import { REPO_ROOT } from '../support/cli.js';
@@ -79,7 +80,7 @@ before(async () => {
     { cwd: REPO_ROOT, timeoutMs: 600_000 },
   );
   imageSize = /wrote .*: (kata-deploy:\S+, .*)$/m.exec(built.stderr)?.[1] ?? built.stderr;
-  const rendered = await run('kubectl', ['kustomize', join(REPO_ROOT, 'test/e2e/overlay')], {
+  const rendered = await run(kubectlBinary(), ['kustomize', join(REPO_ROOT, 'test/e2e/overlay')], {
     timeoutMs: 60_000,
   });
   const objects = yaml.loadAll(rendered.stdout) as Record<string, unknown>[];
@@ -121,6 +122,17 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+/** The pod shares the machine's network (hostNetwork, and the bed has no network namespace of its own). */
+async function assertPortFree(port: number): Promise<void> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e) =>
+      reject(new Error(`port ${port}, the manifest's HEALTH_PORT, is taken on this machine: ${String(e)}`)),
+    );
+    server.listen(port, () => server.close(() => resolve()));
+  });
+}
+
 /** The kubelet's side of one pod: its directory on the node, the service account, the termination log. */
 async function kubeletPodFiles(uid: string): Promise<{ sa: string; terminationLog: string; log: string }> {
   const podDir = `/var/lib/kubelet/pods/${uid}`;
@@ -155,6 +167,7 @@ async function startPod(nodeName: string, uid: string): Promise<RunningPod> {
     apiHost: '127.0.0.1',
     apiPort: api.port,
   });
+  await assertPortFree(plan.readinessProbe.port);
   const id = `kata-deploy-${uid}`;
   const image = plan.image.includes('/') ? plan.image : `docker.io/library/${plan.image}`;
   await mkdir(node.bed.at(files.log.slice(0, files.log.lastIndexOf('/'))), { recursive: true });

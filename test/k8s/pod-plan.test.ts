@@ -50,6 +50,17 @@ function daemonSet(pod: Record<string, unknown> = {}, container: Record<string, 
 }
 
 describe('planPodRun', () => {
+  it('refuses pod annotations (they can change the pod: AppArmor, seccomp)', () => {
+    const ds = daemonSet();
+    (ds.spec.template as Record<string, unknown>)['metadata'] = {
+      labels: { a: 'b' },
+      annotations: { x: 'y' },
+    };
+    assert.throws(() => planPodRun(ds, CTX), PodNotTranslatable);
+    (ds.spec.template as Record<string, unknown>)['metadata'] = { labels: { a: 'b' } };
+    assert.doesNotThrow(() => planPodRun(ds, CTX));
+  });
+
   it('translates namespaces, privileges, mounts, downward-API env and the process', () => {
     const plan = planPodRun(daemonSet(), CTX);
     assert.deepEqual(plan.argv, ['/usr/bin/node', '/cli.js', 'install', '--daemonset']);
@@ -89,6 +100,8 @@ describe('planPodRun', () => {
     ['no command (the image entrypoint would stay)', {}, { command: undefined }],
     ['a named probe port', {}, { readinessProbe: { httpGet: { path: '/readyz', port: 'health' } } }],
     ['a memory limit', {}, { resources: { limits: { memory: '1Gi' } } }],
+    ['an https probe', {}, { livenessProbe: { httpGet: { path: '/healthz', port: 8090, scheme: 'HTTPS' } } }],
+    ['an exec probe', {}, { startupProbe: { exec: { command: ['true'] } } }],
     ['a hostPath socket', { volumes: [{ name: 'host-root', hostPath: { path: '/', type: 'Socket' } }] }, {}],
   ] as const)
     it(`refuses ${what}`, () => {

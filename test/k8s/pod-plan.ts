@@ -105,19 +105,31 @@ const PROPAGATION: Record<string, string> = {
   Bidirectional: 'rshared',
 };
 
+/** Probe fields for the kubelet's timing, which the test's own polling stands in for. */
+const PROBE_TIMING = new Set([
+  'periodSeconds',
+  'failureThreshold',
+  'timeoutSeconds',
+  'initialDelaySeconds',
+  'successThreshold',
+]);
+
 function probe(container: Obj, name: string): HttpProbe {
-  const p = container[name] as
-    | { httpGet?: { path?: string; port?: unknown }; periodSeconds?: number; failureThreshold?: number }
-    | undefined;
-  const http = p?.httpGet;
-  if (http === undefined || typeof http.port !== 'number')
-    throw new PodNotTranslatable(`container.${name} must be an httpGet probe on a numeric port`);
+  const p = container[name] as Obj | undefined;
+  if (p === undefined) throw new PodNotTranslatable(`container.${name} is missing`);
+  refuseUnknown(p, [PROBE_TIMING, new Set(['httpGet'])], `container.${name}`);
+  const http = p['httpGet'] as Obj | undefined;
+  if (http === undefined) throw new PodNotTranslatable(`container.${name} must be an httpGet probe`);
+  // Only a plain GET to the pod's own address on a numeric port: what the test's polling does.
+  refuseUnknown(http, [new Set(['path', 'port'])], `container.${name}.httpGet`);
+  if (typeof http['port'] !== 'number')
+    throw new PodNotTranslatable(`container.${name}.httpGet.port must be a number`);
   // Kubernetes' defaults: every 10 s, 3 failures.
   return {
-    path: http.path ?? '/',
-    port: http.port,
-    periodSeconds: p?.periodSeconds ?? 10,
-    failureThreshold: p?.failureThreshold ?? 3,
+    path: (http['path'] as string | undefined) ?? '/',
+    port: http['port'],
+    periodSeconds: (p['periodSeconds'] as number | undefined) ?? 10,
+    failureThreshold: (p['failureThreshold'] as number | undefined) ?? 3,
   };
 }
 
@@ -125,6 +137,8 @@ function probe(container: Obj, name: string): HttpProbe {
 export function planPodRun(daemonSet: Obj, ctx: PodContext): PodPlan {
   const meta = daemonSet['metadata'] as Obj;
   const template = (daemonSet['spec'] as Obj)['template'] as Obj;
+  // Annotations can change a pod (AppArmor, seccomp, a runtime's): none is translated.
+  refuseUnknown((template['metadata'] ?? {}) as Obj, [new Set(['labels'])], 'spec.template.metadata');
   const spec = template['spec'] as Obj;
   refuseUnknown(spec, [POD_IGNORED, POD_TRANSLATED], 'spec.template.spec');
   const containers = spec['containers'] as Obj[];
