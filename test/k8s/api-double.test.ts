@@ -119,32 +119,20 @@ describe('kubectl against KubeApiDouble', () => {
     assert.equal(strategic.code, 0, strategic.stderr);
     assert.equal(api.labels('n1')['s'], '1');
     const rv = (await kubectl('get', 'node', 'n1', '-o', 'jsonpath={.metadata.resourceVersion}')).stdout;
-    const json = await kubectl(
-      'patch',
-      'node',
-      'n1',
-      '--type',
-      'json',
-      '-p',
-      JSON.stringify([
-        { op: 'test', path: '/metadata/resourceVersion', value: rv },
-        { op: 'remove', path: '/spec/taints' },
-      ]),
-    );
+    const jsonPatch = (...ops: object[]) =>
+      kubectl(
+        'patch',
+        'node',
+        'n1',
+        '--type',
+        'json',
+        '-p',
+        JSON.stringify([{ op: 'test', path: '/metadata/resourceVersion', value: rv }, ...ops]),
+      );
+    const json = await jsonPatch({ op: 'remove', path: '/spec/taints' });
     assert.equal(json.code, 0, json.stderr);
     assert.equal((api.node('n1')!['spec'] as { taints?: unknown }).taints, undefined);
-    const stale = await kubectl(
-      'patch',
-      'node',
-      'n1',
-      '--type',
-      'json',
-      '-p',
-      JSON.stringify([
-        { op: 'test', path: '/metadata/resourceVersion', value: rv },
-        { op: 'add', path: '/metadata/labels/x', value: 'y' },
-      ]),
-    );
+    const stale = await jsonPatch({ op: 'add', path: '/metadata/labels/x', value: 'y' });
     assert.notEqual(stale.code, 0);
     assert.match(stale.stderr, /nodes "n1" is invalid/);
     assert.equal(api.requests.at(-1)?.status, 422);
