@@ -177,7 +177,15 @@ async function removeBed(layout: SystemdRootLayout, s: Spawned | undefined): Pro
     const holders = pidsInNamespace('mnt', s.mntNs);
     if (holders.length > 0)
       problems.push(`processes still hold the bed's mount namespace: ${holders.join(', ')}`);
-    const inCgroup = cgroupTreePids(s.cgroup);
+    // The launcher (sh and the outer unshare) lives in the bed's cgroup but not in its PID namespace: it exits
+    // once PID 1 is gone, which under load can take a moment. Only the bed's processes are in this cgroup.
+    let inCgroup = cgroupTreePids(s.cgroup);
+    const cgroupDeadline = Date.now() + 5_000;
+    while (inCgroup.length > 0 && Date.now() < cgroupDeadline) {
+      for (const pid of inCgroup) killPid(pid, 'SIGKILL');
+      await sleep(50);
+      inCgroup = cgroupTreePids(s.cgroup);
+    }
     if (inCgroup.length > 0) problems.push(`processes left in ${s.cgroup}: ${inCgroup.join(', ')}`);
     const cgroups = removeCgroupTree(s.cgroup);
     if (cgroups.length > 0) problems.push(`cgroups not removed: ${cgroups.join(', ')}`);
