@@ -251,20 +251,31 @@ export interface TreeEntry {
   readonly linkTarget?: string;
 }
 
-/** Every entry under `dir` (not following symlinks), sorted by path; empty when `dir` is missing. */
+/**
+ * Every entry under `dir` (not following symlinks), sorted by path; empty when `dir` is missing. An entry that
+ * is gone by the time it is looked at (another writer renamed or removed it: possible only outside the node
+ * lock) is left out: it is not there. Any other error fails the whole listing.
+ */
 export async function walk(dir: string): Promise<TreeEntry[]> {
   const out: TreeEntry[] = [];
+  const gone = <T>(p: Promise<T>): Promise<T | undefined> =>
+    p.catch((error: unknown) => {
+      if (isErrno(error, 'ENOENT')) return undefined;
+      throw error;
+    });
   const visit = async (rel: string): Promise<void> => {
-    const names = (await fsp.readdir(rel === '' ? dir : join(dir, rel))).sort();
+    const names = (await gone(fsp.readdir(rel === '' ? dir : join(dir, rel))))?.sort() ?? [];
     for (const name of names) {
       const r = rel === '' ? name : `${rel}/${name}`;
-      const st = await fsp.lstat(join(dir, r));
+      const st = await gone(fsp.lstat(join(dir, r)));
+      if (st === undefined) continue;
       const mode = st.mode & 0o7777;
       if (st.isDirectory()) {
         out.push({ rel: r, type: 'dir', mode, size: 0 });
         await visit(r);
       } else if (st.isSymbolicLink()) {
-        out.push({ rel: r, type: 'symlink', mode, size: 0, linkTarget: await fsp.readlink(join(dir, r)) });
+        const linkTarget = await gone(fsp.readlink(join(dir, r)));
+        if (linkTarget !== undefined) out.push({ rel: r, type: 'symlink', mode, size: 0, linkTarget });
       } else if (st.isFile()) {
         out.push({ rel: r, type: 'file', mode, size: st.size });
       }
