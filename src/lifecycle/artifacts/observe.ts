@@ -17,7 +17,14 @@ import { componentPayloadFacts, SHIM_COMPONENTS } from './payload/facts.js';
 async function toFacts(entries: readonly TreeEntry[], root: string): Promise<Map<string, TreeFact>> {
   const out = new Map<string, TreeFact>();
   for (const e of entries) {
-    const sha256 = e.type === 'file' ? await sha256File(`${root}/${e.rel}`) : undefined;
+    let sha256: string | undefined;
+    try {
+      sha256 = e.type === 'file' ? await sha256File(`${root}/${e.rel}`) : undefined;
+    } catch (error) {
+      // Renamed or removed since it was listed (another install's temp file, before the lock): not there.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
     out.set(e.rel, { type: e.type, mode: e.mode, sha256, linkTarget: e.linkTarget });
   }
   return out;
