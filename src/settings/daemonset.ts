@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { isDnsSubdomain } from '../k8s/names.js';
 import { parseStartupTaints, type StartupTaint } from '../k8s/taints.js';
 import { toUsageError } from './load.js';
+import { field } from './schema.js';
 import { bad, ok, parseAbsolutePath, type Parsed } from './parse.js';
 import { DEFAULT_DAEMONSET_NAME, parseHealthPort, parseTerminationLog } from './daemonset-values.js';
 
@@ -34,20 +35,6 @@ export interface DaemonSetSettings {
 export interface DaemonSetFlags {
   readonly kubeconfig?: string;
   readonly terminationLog?: string;
-}
-
-function field<T>(parse: (raw: string) => Parsed<T>) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx): T => {
-      const result = parse(raw ?? '');
-      if (!result.ok) {
-        ctx.addIssue({ code: 'custom', message: result.accepted });
-        return z.NEVER;
-      }
-      return result.value;
-    });
 }
 
 const optionalPath = (raw: string): Parsed<string | undefined> =>

@@ -95,7 +95,7 @@ export function variableName(key: string, arch: string): string {
 }
 
 /** A field: raw string (absent = empty) → parsed value, or an issue carrying what is accepted. */
-function field<T>(parse: (raw: string) => Parsed<T>) {
+export function field<T>(parse: (raw: string) => Parsed<T>) {
   return z
     .string()
     .optional()
