@@ -5,11 +5,11 @@
  * nothing of kata-deploy's may land in the machine's /tmp.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, readlink, lstat, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { containerdBinaries, type ContainerdVersion, type RunResult } from '../bed/index.js';
 import { runCli, REPO_ROOT } from '../support/cli.js';
+import { snapshotTree } from '../support/node-tree.js';
 import { containerdServiceSpec, nodeContainerdConfig, waitContainerdAnswer } from '../support/node-root.js';
 import { createHost, type Host } from '../../src/host/index.js';
 
@@ -100,7 +100,7 @@ export async function startNode(options: NodeOptions): Promise<FaultNode> {
       assert.deepEqual(await readdir(tmp), [], `${action} left files in its TMPDIR`);
       return r;
     },
-    snapshot: (all = false) => snapshot(root, '', all),
+    snapshot: (all = false) => snapshotTree(root, all ? new Set() : VOLATILE),
     temps: () => temps(root),
     containerds: () => containerdsOf(root),
     async dispose() {
@@ -112,26 +112,6 @@ export async function startNode(options: NodeOptions): Promise<FaultNode> {
   };
   nodes.push(node);
   return node;
-}
-
-async function snapshot(root: string, rel: string, all: boolean): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const name of (await readdir(join(root, rel))).sort()) {
-    const r = rel === '' ? name : `${rel}/${name}`;
-    if (!all && VOLATILE.has(r)) continue;
-    const p = join(root, r);
-    const st = await lstat(p);
-    if (st.isDirectory()) {
-      out[r] = `dir ${(st.mode & 0o7777).toString(8)}`;
-      Object.assign(out, await snapshot(root, r, all));
-    } else if (st.isSymbolicLink()) out[r] = `link ${await readlink(p)}`;
-    else if (st.isSocket()) out[r] = 'socket';
-    else
-      out[r] = `file ${(st.mode & 0o7777).toString(8)} ${createHash('sha256')
-        .update(await readFile(p))
-        .digest('hex')}`;
-  }
-  return out;
 }
 
 async function temps(dir: string): Promise<string[]> {
