@@ -5,14 +5,13 @@
  * dm_mod, dm_verity) is refused by the host rules. With settings 2.1 honours, a handler mapped to erofs, a
  * pull unpacked into erofs layers, a runc container on them, and an uninstall that gives the tree back.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { lstat, mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { busyboxImage, generateImage, startRegistry, type Registry } from '../bed/index.js';
-import { makePayload, SnapshotterNode } from '../support/snapshotter-node.js';
+import { snapshotTree } from '../support/node-tree.js';
+import { useSnapshotterNodes } from '../support/snapshotter-node.js';
 
 const VOLATILE = new Set(['run', 'var/lib/containerd', 'var/lib/containerd-opt', 'var/log']);
 const ON_21 = {
@@ -24,46 +23,9 @@ const ON_21 = {
   EROFS_FSVERITY: 'off',
 };
 
-let work: string;
-let registry: Registry;
-const refs: Record<string, string> = {};
-const nodes: SnapshotterNode[] = [];
+const { refs, node } = useSnapshotterNodes('erofs-lifecycle');
 
-before(async () => {
-  work = await mkdtemp('/tmp/kde-work-');
-  registry = await startRegistry({ root: join(work, 'registry') });
-  refs['busybox'] = await registry.push(await busyboxImage(work), 'test/busybox:v1');
-  const app = await generateImage({ name: 'test/app:v1', layers: 3, seed: 'erofs-lifecycle' }, work);
-  refs['app'] = await registry.push(app, 'test/app:v1');
-});
-
-after(async () => {
-  for (const n of nodes) await n.dispose().catch((e: unknown) => console.error(e));
-  await registry?.stop();
-  await rm(work, { recursive: true, force: true });
-});
-
-async function node(): Promise<SnapshotterNode> {
-  const n = await SnapshotterNode.start(await makePayload(await mkdtemp(join(work, 'p-'))));
-  nodes.push(n);
-  return n;
-}
-
-async function tree(dir: string, rel = ''): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const name of (await readdir(join(dir, rel))).sort()) {
-    const r = rel === '' ? name : `${rel}/${name}`;
-    if (VOLATILE.has(r)) continue;
-    const st = await lstat(join(dir, r));
-    if (st.isDirectory()) Object.assign(out, { [`${r}/`]: 'dir' }, await tree(dir, r));
-    else if (st.isSymbolicLink()) out[r] = `link ${await readlink(join(dir, r))}`;
-    else
-      out[r] = createHash('sha256')
-        .update(await readFile(join(dir, r)))
-        .digest('hex');
-  }
-  return out;
-}
+const tree = (root: string) => snapshotTree(root, VOLATILE);
 
 describe('erofs on containerd 2.1.9', () => {
   it('refuses, before anything is written, what 2.1 or this kernel cannot do, and says what it needs', async () => {

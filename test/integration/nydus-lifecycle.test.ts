@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { run as runCommand } from '../bed/exec.js';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { existsSync, rmdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -20,7 +20,6 @@ import {
   generateImage,
   mountsUnder,
   nydusBinaries,
-  parseMountinfo,
   startRegistry,
   type ContainerdVersion,
   type Registry,
@@ -31,6 +30,7 @@ import { diagnose } from '../../src/snapshots/doctor.js';
 import { readBackendInventory } from '../../src/snapshots/backend.js';
 import type { RunResult } from '../../src/lifecycle/index.js';
 import { waitContainerdAnswer } from '../support/node-root.js';
+import { removeCgroups } from '../support/snapshotter-node.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURE = join(REPO, 'test/fixtures/payload');
@@ -222,23 +222,6 @@ class Sandbox {
     for (const m of (await mountsUnder(this.root)).reverse()) spawnSync('umount', ['-l', m.mountPoint]);
     removeCgroups(this.cgroup);
     await rm(this.root, { recursive: true, force: true });
-  }
-}
-
-function removeCgroups(name: string): void {
-  const tops = parseMountinfo(spawnSync('cat', ['/proc/self/mountinfo']).stdout.toString())
-    .filter((m) => m.fsType === 'cgroup' || m.fsType === 'cgroup2')
-    .map((m) => join(m.mountPoint, name));
-  for (const top of tops) {
-    if (!existsSync(top)) continue;
-    const dirs = spawnSync('find', [top, '-depth', '-type', 'd']).stdout.toString().split('\n');
-    for (const d of dirs.filter(Boolean)) {
-      try {
-        rmdirSync(d);
-      } catch {
-        // a cgroup with processes left stays; the next run reports it
-      }
-    }
   }
 }
 

@@ -9,15 +9,13 @@
  * CONTAINER_RUNTIME_VERSION=containerd://2.2.0 to write the 2.2 keys, which 2.1.9 ignores; the change of the
  * written configuration, the record cleanup and the pulls are real, the merged layout itself is not.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readMetaDb } from '../../src/containerd/metadb/index.js';
 import type { RunResult } from '../../src/lifecycle/index.js';
-import { busyboxImage, generateImage, startRegistry, type Registry } from '../bed/index.js';
-import { makePayload, NYDUS, SnapshotterNode } from '../support/snapshotter-node.js';
+import { NYDUS, useSnapshotterNodes, type SnapshotterNode } from '../support/snapshotter-node.js';
 
 const EROFS_21 = {
   EXPERIMENTAL_SETUP_SNAPSHOTTER: 'erofs',
@@ -30,30 +28,7 @@ const NYDUS_ENV = {
   SNAPSHOTTER_HANDLER_MAPPING_X86_64: 'qemu:nydus',
 };
 
-let work: string;
-let registry: Registry;
-const refs: Record<string, string> = {};
-const nodes: SnapshotterNode[] = [];
-
-before(async () => {
-  work = await mkdtemp('/tmp/kdt-work-');
-  registry = await startRegistry({ root: join(work, 'registry') });
-  refs['busybox'] = await registry.push(await busyboxImage(work), 'test/busybox:v1');
-  const app = await generateImage({ name: 'test/app:v1', layers: 3, seed: 'snapshotter-change' }, work);
-  refs['app'] = await registry.push(app, 'test/app:v1');
-});
-
-after(async () => {
-  for (const n of nodes) await n.dispose().catch((e: unknown) => console.error(e));
-  await registry?.stop();
-  await rm(work, { recursive: true, force: true });
-});
-
-async function node(): Promise<SnapshotterNode> {
-  const n = await SnapshotterNode.start(await makePayload(await mkdtemp(join(work, 'p-'))));
-  nodes.push(n);
-  return n;
-}
+const { refs, node } = useSnapshotterNodes('snapshotter-change');
 
 async function records(n: SnapshotterNode, snapshotter: string): Promise<number> {
   return (await readMetaDb(n.metaDb)).namespaces.reduce(

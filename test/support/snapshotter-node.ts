@@ -9,9 +9,14 @@ import { spawnSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import {
+  busyboxImage,
   clearImmutable,
   containerdBinaries,
+  generateImage,
+  startRegistry,
+  type Registry,
   erofsUtilsBinDir,
   mountsUnder,
   nydusBinaries,
@@ -53,6 +58,44 @@ export async function makePayload(work: string): Promise<string> {
   await copyFile(bins.grpc, join(payload, 'nydus-snapshotter/containerd-nydus-grpc'));
   await copyFile(bins.overlayfs, join(payload, 'nydus-snapshotter/nydus-overlayfs'));
   return payload;
+}
+
+export interface SnapshotterNodes {
+  /** Registry references of `busybox` and `app` (a generated 3-layer image). */
+  readonly refs: Readonly<Record<string, string>>;
+  /** A new node with its own payload; stopped and removed after the file. */
+  node(): Promise<SnapshotterNode>;
+}
+
+/**
+ * A test file's shared setup for snapshotter nodes: a work directory with a registry holding busybox and a
+ * generated image (`seed`), nodes on demand, and everything removed after the file.
+ */
+export function useSnapshotterNodes(seed: string): SnapshotterNodes {
+  let work = '';
+  let registry: Registry | undefined;
+  const refs: Record<string, string> = {};
+  const nodes: SnapshotterNode[] = [];
+  before(async () => {
+    work = await mkdtemp('/tmp/kd-snw-');
+    registry = await startRegistry({ root: join(work, 'registry') });
+    refs['busybox'] = await registry.push(await busyboxImage(work), 'test/busybox:v1');
+    const app = await generateImage({ name: 'test/app:v1', layers: 3, seed }, work);
+    refs['app'] = await registry.push(app, 'test/app:v1');
+  });
+  after(async () => {
+    for (const n of nodes) await n.dispose().catch((e: unknown) => console.error(e));
+    await registry?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+  return {
+    refs,
+    async node() {
+      const n = await SnapshotterNode.start(await makePayload(await mkdtemp(join(work, 'p-'))));
+      nodes.push(n);
+      return n;
+    },
+  };
 }
 
 export class SnapshotterNode {
@@ -206,7 +249,8 @@ export class SnapshotterNode {
   }
 }
 
-function removeCgroups(name: string): void {
+/** Removes the cgroup `name` under every cgroup hierarchy, deepest first; a busy one stays. */
+export function removeCgroups(name: string): void {
   const tops = parseMountinfo(spawnSync('cat', ['/proc/self/mountinfo']).stdout.toString())
     .filter((m) => m.fsType === 'cgroup' || m.fsType === 'cgroup2')
     .map((m) => join(m.mountPoint, name));
