@@ -1,7 +1,6 @@
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { mkdtemp, rm, mkdir, writeFile, readFile, readdir, lstat, readlink, symlink } from 'node:fs/promises';
+import { mkdtemp, rm, mkdir, writeFile, readFile, readdir, lstat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,7 @@ import { planCleanup } from './plan-cleanup.js';
 import { applySteps } from './apply.js';
 import type { Verifier } from './verify/verifier.js';
 import { judgeRestart } from './verify/verdict.js';
+import { snapshotTree } from '../../test/support/node-tree.js';
 
 /** KATA_DEPLOY_TEST_EVERY_STEP=1: crash after every single step, not one per run of similar steps. */
 const EVERY_STEP = process.env['KATA_DEPLOY_TEST_EVERY_STEP'] === '1';
@@ -78,24 +78,7 @@ function setup(env: Record<string, string> = {}) {
 }
 
 /** Every file, link and directory under the root (run/ excluded unless `withRun`), with content hashes. */
-async function snapshot(dir = root, rel = '', withRun = false): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const name of (await readdir(join(dir, rel))).sort()) {
-    const r = rel === '' ? name : `${rel}/${name}`;
-    if (r === 'run' && !withRun) continue;
-    const p = join(dir, r);
-    const st = await lstat(p);
-    if (st.isDirectory()) {
-      out[r] = `dir ${(st.mode & 0o777).toString(8)}`;
-      Object.assign(out, await snapshot(dir, r, withRun));
-    } else if (st.isSymbolicLink()) out[r] = `link ${await readlink(p)}`;
-    else
-      out[r] = `file ${(st.mode & 0o777).toString(8)} ${createHash('sha256')
-        .update(await readFile(p))
-        .digest('hex')}`;
-  }
-  return out;
-}
+const snapshot = (dir = root, withRun = false) => snapshotTree(dir, new Set(withRun ? [] : ['run']));
 
 async function resetRoot() {
   for (const name of await readdir(root)) await rm(join(root, name), { recursive: true, force: true });
@@ -395,12 +378,12 @@ describe('a refused run leaves the host root exactly as it was (nothing written,
   ];
   for (const [what, action, env, message] of refusals) {
     it(`${action}: ${what}`, async () => {
-      const before = await snapshot(root, '', true);
+      const before = await snapshot(root, true);
       await assert.rejects(
         async () => setup(env).run(action),
         (e: unknown) => e instanceof UsageError && message.test(e.message),
       );
-      assert.deepEqual(await snapshot(root, '', true), before);
+      assert.deepEqual(await snapshot(root, true), before);
     });
   }
 
@@ -419,13 +402,13 @@ describe('a refused run leaves the host root exactly as it was (nothing written,
       }),
     ]) {
       await writeFile(join(root, 'var/lib/kata-deploy/install.json'), text);
-      const before = await snapshot(root, '', true);
+      const before = await snapshot(root, true);
       for (const action of ['install', 'cleanup'] as const) {
         await assert.rejects(
           setup().run(action),
           /the install state \/.*install\.json is (not JSON|invalid)/,
         );
-        assert.deepEqual(await snapshot(root, '', true), before, `${action} with ${text}`);
+        assert.deepEqual(await snapshot(root, true), before, `${action} with ${text}`);
       }
     }
   });
@@ -436,10 +419,10 @@ describe('a refused run leaves the host root exactly as it was (nothing written,
       await writeFile(join(outside, 'config.toml'), USER_CONFIG);
       await rm(join(root, 'etc/containerd'), { recursive: true });
       await symlink(outside, join(root, 'etc/containerd'));
-      let before = await snapshot(root, '', true);
+      let before = await snapshot(root, true);
       // Install would write there: refused. Cleanup finds no configuration there (the node would not either).
       await setup().run('cleanup');
-      assert.deepEqual(await snapshot(root, '', true), before);
+      assert.deepEqual(await snapshot(root, true), before);
       for (const action of ['install'] as const) {
         await assert.rejects(
           setup().run(action),
@@ -447,14 +430,14 @@ describe('a refused run leaves the host root exactly as it was (nothing written,
             e instanceof UsageError &&
             /\/etc\/containerd is a symlink to .* which does not exist under the host root/.test(e.message),
         );
-        assert.deepEqual(await snapshot(root, '', true), before);
+        assert.deepEqual(await snapshot(root, true), before);
       }
       assert.deepEqual(await readdir(outside), ['config.toml']);
       await resetRoot();
       await writeFile(join(root, 'opt'), 'a file where the install dir goes');
-      before = await snapshot(root, '', true);
+      before = await snapshot(root, true);
       await assert.rejects(setup().run('install'), /\/opt is not a directory/);
-      assert.deepEqual(await snapshot(root, '', true), before);
+      assert.deepEqual(await snapshot(root, true), before);
     } finally {
       await rm(outside, { recursive: true, force: true });
     }
@@ -468,13 +451,13 @@ describe('a symlinked /etc/containerd inside the root', () => {
       await mkdir(join(root, 'etc/containerd-real'));
       await writeFile(join(root, 'etc/containerd-real/config.toml'), USER_CONFIG);
       await symlink(target, join(root, 'etc/containerd'));
-      const before = await snapshot(root, '', true);
+      const before = await snapshot(root, true);
       const { run } = setup();
       await run('install');
       assert.match(await readFile(join(root, 'etc/containerd-real/config.toml'), 'utf8'), /kata-qemu/);
       assert.equal((await lstat(join(root, 'etc/containerd'))).isSymbolicLink(), true);
       await run('cleanup');
-      assert.deepEqual(await snapshot(root, '', true), before);
+      assert.deepEqual(await snapshot(root, true), before);
       assert.deepEqual(calls.slice(-2), [
         'restart containerd.service',
         'verify absent kata-qemu,kata-qemu-runtime-rs,kata-clh',
@@ -486,7 +469,7 @@ describe('a symlinked /etc/containerd inside the root', () => {
 describe('temp files left by killed runs', () => {
   it('are removed by the next install and the next cleanup, wherever kata-deploy writes', async () => {
     const { run } = setup();
-    const before = await snapshot(root, '', true);
+    const before = await snapshot(root, true);
     const plant = async (existing = true) => {
       const temps = [
         'etc/containerd/.config.toml.kata-deploy.bak.kata-deploy-4242-0badc0de',
@@ -500,13 +483,13 @@ describe('temp files left by killed runs', () => {
     };
     await plant(false);
     await run('install');
-    const installed = await snapshot(root, '', true);
+    const installed = await snapshot(root, true);
     assert.deepEqual(
       Object.keys(installed).filter((p) => p.includes('.kata-deploy-4242-')),
       [],
     );
     await plant();
     await run('cleanup');
-    assert.deepEqual(await snapshot(root, '', true), before);
+    assert.deepEqual(await snapshot(root, true), before);
   });
 });
