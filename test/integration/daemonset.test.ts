@@ -15,7 +15,7 @@ import { snapshotTree } from '../support/node-tree.js';
 import { makePayload } from '../support/snapshotter-node.js';
 import { bed21Nydus, plainBed, type Bed } from '../k8s/beds.js';
 import { KubeApiDouble, type LabelEvent } from '../k8s/api-double.js';
-import { KubeletDouble } from '../k8s/kubelet-double.js';
+import { KubeletDouble, type KubeletOptions } from '../k8s/kubelet-double.js';
 import { DaemonSetPod } from '../k8s/daemonset-pod.js';
 
 const UNIT = 'containerd.service';
@@ -83,6 +83,26 @@ function pod(bed: Bed, node: string, env: Record<string, string> = {}, extra: st
   return p;
 }
 
+/**
+ * Runs a case on `bed` with the kubelet double for `kubelet.node`; the case's pods, the kubelet and the bed end
+ * after it.
+ */
+async function onBed(
+  bed: Bed,
+  kubelet: { readonly node: string } & KubeletOptions,
+  body: (kubelet: KubeletDouble) => Promise<void>,
+): Promise<void> {
+  const double = new KubeletDouble(api, kubelet.node, bed.socket, kubelet);
+  double.start();
+  try {
+    await body(double);
+  } finally {
+    double.stop();
+    for (const p of pods) await p.kill();
+    await bed.dispose();
+  }
+}
+
 const snapshot = (root: string) => snapshotTree(root, VOLATILE);
 
 /** The kata labels of one node over time: `(none)`, or the shared label first, then the markers. */
@@ -119,9 +139,7 @@ describe('kata-deploy install --daemonset', () => {
       { key: 'other', effect: 'NoSchedule' },
     ]);
     api.addDaemonSet(NS, 'kata-deploy');
-    const kubelet = new KubeletDouble(api, node, bed.socket);
-    kubelet.start();
-    try {
+    await onBed(bed, { node }, async () => {
       const before = await snapshot(bed.root);
       const p = pod(bed, node, { STARTUP_TAINTS: `${STARTUP_TAINT}:NoSchedule` });
       await p.waitReadyz(200);
@@ -154,20 +172,14 @@ describe('kata-deploy install --daemonset', () => {
       );
       assert.deepEqual(await snapshot(bed.root), before, 'the node byte for byte as before');
       assert.equal(await terminationLog(), '', 'no failure, no last words');
-    } finally {
-      kubelet.stop();
-      for (const p of pods) await p.kill();
-      await bed.dispose();
-    }
+    });
   });
 
   it('containerd 1.6, off-cluster (--kubeconfig), a kubelet without runtimeHandlers: ready on the CRI check, handlers unknown', async (t) => {
     const bed = await plainBed('1.6');
     const node = 'node-16';
     api.addNode(node);
-    const kubelet = new KubeletDouble(api, node, bed.socket, { reportHandlers: false });
-    kubelet.start();
-    try {
+    await onBed(bed, { node, reportHandlers: false }, async () => {
       const before = await snapshot(bed.root);
       const kubeconfig = api.writeKubeconfig(await mkdtemp(join(work, 'kc-')), TOKEN);
       const p = pod(bed, node, { KUBERNETES_SERVICE_HOST: '', KUBERNETES_SERVICE_PORT: '' }, [
@@ -194,11 +206,7 @@ describe('kata-deploy install --daemonset', () => {
       ]);
       assert.match(p.readyzTransitions, /^503 → 200 → (503 → )?refused$/);
       assert.deepEqual(await snapshot(bed.root), before);
-    } finally {
-      kubelet.stop();
-      for (const p of pods) await p.kill();
-      await bed.dispose();
-    }
+    });
   });
 
   it('a rolling restart (the DaemonSet still selects the node) leaves the node installed; the next pod is ready without a restart', async (t) => {
@@ -206,9 +214,7 @@ describe('kata-deploy install --daemonset', () => {
     const node = 'node-rolling';
     api.addNode(node, { 'kubernetes.io/arch': 'amd64' });
     api.addDaemonSet(NS, 'kata-deploy', { nodeSelector: { 'kubernetes.io/arch': 'amd64' } });
-    const kubelet = new KubeletDouble(api, node, bed.socket);
-    kubelet.start();
-    try {
+    await onBed(bed, { node }, async () => {
       const before = await snapshot(bed.root);
       const first = pod(bed, node);
       await first.waitReadyz(200);
@@ -242,11 +248,7 @@ describe('kata-deploy install --daemonset', () => {
       assert.equal(installOf(r2.json).lifecycle.restarted, false, 'its install restarted nothing');
       assert.deepEqual(await snapshot(bed.root), before);
       assert.equal(timeline(node).at(-1), '(none)');
-    } finally {
-      kubelet.stop();
-      for (const p of pods) await p.kill();
-      await bed.dispose();
-    }
+    });
   });
 
   it('two installs with different suffixes share the label: the first out keeps it, the last removes it', async (t) => {
@@ -255,9 +257,7 @@ describe('kata-deploy install --daemonset', () => {
     api.addNode(node);
     api.addDaemonSet(NS, 'kata-deploy');
     api.addDaemonSet(NS, 'kata-deploy-b');
-    const kubelet = new KubeletDouble(api, node, bed.socket);
-    kubelet.start();
-    try {
+    await onBed(bed, { node }, async () => {
       const before = await snapshot(bed.root);
       const a = pod(bed, node);
       await a.waitReadyz(200);
@@ -288,11 +288,7 @@ describe('kata-deploy install --daemonset', () => {
       );
       assert.equal(timeline(node).at(-1), '(none)');
       assert.deepEqual(await snapshot(bed.root), before);
-    } finally {
-      kubelet.stop();
-      for (const p of pods) await p.kill();
-      await bed.dispose();
-    }
+    });
   });
 
   it('the kubelet drops the labels once: they are set again and must hold again', async (t) => {
@@ -300,10 +296,8 @@ describe('kata-deploy install --daemonset', () => {
     const node = 'node-drop';
     api.addNode(node);
     api.addDaemonSet(NS, 'kata-deploy');
-    const kubelet = new KubeletDouble(api, node, bed.socket);
-    kubelet.start();
-    kubelet.dropLabelsOnce();
-    try {
+    await onBed(bed, { node }, async (kubelet) => {
+      kubelet.dropLabelsOnce();
       const p = pod(bed, node);
       await p.waitReadyz(200);
       assert.equal(kubelet.dropped, 1);
@@ -321,11 +315,7 @@ describe('kata-deploy install --daemonset', () => {
       assert.equal(r.code, 0, p.stderr);
       assert.deepEqual(installOf(r.json).labels, { attempts: 2, dropped: 1 });
       quote(t, node, p);
-    } finally {
-      kubelet.stop();
-      for (const p of pods) await p.kill();
-      await bed.dispose();
-    }
+    });
   });
 
   it('RBAC denied: patch nodes at install (exit 2, nothing written), get daemonsets at cleanup (exit 2, node kept)', async (t) => {
@@ -333,9 +323,7 @@ describe('kata-deploy install --daemonset', () => {
     const node = 'node-rbac';
     api.addNode(node);
     api.addDaemonSet(NS, 'kata-deploy');
-    const kubelet = new KubeletDouble(api, node, bed.socket);
-    kubelet.start();
-    try {
+    await onBed(bed, { node }, async () => {
       const before = await snapshot(bed.root);
       await writeFile(join(work, 'termination-log'), '');
       api.deny('patch', 'nodes', USER);
@@ -375,20 +363,14 @@ describe('kata-deploy install --daemonset', () => {
         'without the DaemonSet seen, the node stays installed',
       );
       assert.equal(timeline(node).at(-1), `${SHARED}=true,marker/default=true`);
-    } finally {
-      kubelet.stop();
-      for (const p of pods) await p.kill();
-      await bed.dispose();
-    }
+    });
   });
 
   it('SIGTERM in the middle of install undoes the applied steps; a second SIGTERM changes nothing', async (t) => {
     const bed = await plainBed('2.1');
     const node = 'node-midway';
     api.addNode(node);
-    const kubelet = new KubeletDouble(api, node, bed.socket);
-    kubelet.start();
-    try {
+    await onBed(bed, { node }, async () => {
       const before = await snapshot(bed.root);
       const p = pod(bed, node, { KATA_DEPLOY_TEST_STEP_DELAY_MS: '150' });
       await p.waitLog(/test hook: step 8 /);
@@ -406,11 +388,7 @@ describe('kata-deploy install --daemonset', () => {
       assert.deepEqual(await snapshot(bed.root), before, 'the applied steps were undone');
       assert.deepEqual(timeline(node), ['(none)', `${SHARED}=false,marker/default=false`, '(none)']);
       assert.match(p.readyzTransitions, /^503 → refused$/);
-    } finally {
-      kubelet.stop();
-      for (const p of pods) await p.kill();
-      await bed.dispose();
-    }
+    });
   });
 
   it('SIGTERM in the middle of install during a rolling restart keeps the partial install; the next pod completes it', async (t) => {
@@ -418,9 +396,7 @@ describe('kata-deploy install --daemonset', () => {
     const node = 'node-midroll';
     api.addNode(node);
     api.addDaemonSet(NS, 'kata-deploy');
-    const kubelet = new KubeletDouble(api, node, bed.socket);
-    kubelet.start();
-    try {
+    await onBed(bed, { node }, async () => {
       const before = await snapshot(bed.root);
       const first = pod(bed, node, { KATA_DEPLOY_TEST_STEP_DELAY_MS: '150' });
       await first.waitLog(/test hook: step 8 /);
@@ -442,11 +418,7 @@ describe('kata-deploy install --daemonset', () => {
       assert.equal(r2.code, 0, second.stderr);
       assert.deepEqual(await snapshot(bed.root), before);
       assert.equal(timeline(node).at(-1), '(none)');
-    } finally {
-      kubelet.stop();
-      for (const p of pods) await p.kill();
-      await bed.dispose();
-    }
+    });
   });
 
   it('an API that answers 503 at start is retried with backoff (/readyz stays 503); one that never answers ends the run, bounded', async (t) => {
@@ -454,9 +426,7 @@ describe('kata-deploy install --daemonset', () => {
     const node = 'node-flaky';
     api.addNode(node);
     api.addDaemonSet(NS, 'kata-deploy');
-    const kubelet = new KubeletDouble(api, node, bed.socket);
-    kubelet.start();
-    try {
+    await onBed(bed, { node }, async () => {
       const before = await snapshot(bed.root);
       const unreachable = pod(bed, node, {
         KUBERNETES_SERVICE_PORT: '1',
@@ -481,11 +451,7 @@ describe('kata-deploy install --daemonset', () => {
       assert.equal((await p.result()).code, 0, p.stderr);
       quote(t, node, p, ' (503 three times)');
       assert.deepEqual(await snapshot(bed.root), before);
-    } finally {
-      kubelet.stop();
-      for (const p of pods) await p.kill();
-      await bed.dispose();
-    }
+    });
   });
 });
 
