@@ -5,17 +5,10 @@ import { createHost, type ServiceManager } from '../host/index.js';
 import { ExitCode, UsageError } from '../errors/index.js';
 import { SystemdUnreachableError } from '../host/service/systemd-errors.js';
 import { detectRuntime } from './observe.js';
+import { idleServices } from '../../test/support/idle-services.js';
 
 function manager(isActive: (unit: string) => Promise<boolean>): ServiceManager {
-  return {
-    kind: 'systemd',
-    isActive,
-    restart: async () => {},
-    stop: async () => {},
-    start: async () => {},
-    daemonReload: async () => {},
-    describeFailure: async () => '',
-  };
+  return idleServices({ kind: 'systemd', isActive });
 }
 
 const settings = (env: Record<string, string> = {}) =>

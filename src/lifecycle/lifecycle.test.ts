@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors/index.js';
 import { loadSettings } from '../settings/index.js';
-import { createHost, type Host, type ServiceManager } from '../host/index.js';
+import { createHost, type Host } from '../host/index.js';
 import { silentLogger } from '../output/log.js';
 import { runLifecycle } from './run.js';
 import { observe } from './observe.js';
@@ -16,6 +16,7 @@ import { applySteps } from './apply.js';
 import type { Verifier } from './verify/verifier.js';
 import { judgeRestart } from './verify/verdict.js';
 import { snapshotTree } from '../../test/support/node-tree.js';
+import { idleServices } from '../../test/support/idle-services.js';
 
 /** KATA_DEPLOY_TEST_EVERY_STEP=1: crash after every single step, not one per run of similar steps. */
 const EVERY_STEP = process.env['KATA_DEPLOY_TEST_EVERY_STEP'] === '1';
@@ -47,15 +48,7 @@ const fakeVerifier = (): Verifier => ({
     });
   },
 });
-const services: ServiceManager = {
-  kind: 'process',
-  restart: async () => {},
-  stop: async () => {},
-  start: async () => {},
-  isActive: async () => false,
-  daemonReload: async () => {},
-  describeFailure: async () => '',
-};
+const services = idleServices();
 
 function setup(env: Record<string, string> = {}) {
   const settings = loadSettings({

@@ -11,13 +11,14 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeComponentPayload } from '../../test/support/component-payload.js';
-import { createHost, type ServiceManager } from '../host/index.js';
+import { createHost } from '../host/index.js';
 import { silentLogger } from '../output/log.js';
 import { loadSettings } from '../settings/index.js';
 import { runLifecycle } from './run.js';
 import type { Verifier } from './verify/verifier.js';
 import { judgeRestart } from './verify/verdict.js';
 import { parseToml } from '../containerd/config/toml.js';
+import { idleServices } from '../../test/support/idle-services.js';
 
 let work: string;
 let payload: string;
@@ -26,15 +27,7 @@ let calls: string[];
 let served: Set<string>;
 
 const K = 'opt/kata/share/defaults/kata-containers';
-const services: ServiceManager = {
-  kind: 'process',
-  restart: async () => {},
-  stop: async () => {},
-  start: async () => {},
-  isActive: async () => false,
-  daemonReload: async () => {},
-  describeFailure: async () => '',
-};
+const services = idleServices();
 /** A containerd that serves what kata-deploy's drop-in names, read at each restart. */
 const verifier = (): Verifier => ({
   recordCriBefore: async () => ({ state: 'serves', handlers: ['runc'] }),

@@ -8,12 +8,7 @@ import { createHash } from 'node:crypto';
 import { cp, mkdir, readFile, readdir, lstat, readlink, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  createHost,
-  parseInstallState,
-  type InstallState,
-  type ServiceManager,
-} from '../../src/host/index.js';
+import { createHost, parseInstallState, type InstallState } from '../../src/host/index.js';
 import { silentLogger } from '../../src/output/log.js';
 import { loadSettings, type Settings } from '../../src/settings/index.js';
 import { applySteps } from '../../src/lifecycle/apply.js';
@@ -24,6 +19,7 @@ import { runLifecycle } from '../../src/lifecycle/run.js';
 import type { Step } from '../../src/lifecycle/steps.js';
 import { judgeRestart } from '../../src/lifecycle/verify/verdict.js';
 import type { Verifier } from '../../src/lifecycle/verify/verifier.js';
+import { idleServices } from './idle-services.js';
 
 const PAYLOAD = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/payload');
 export const CONFIG_FILE = 'etc/containerd/config.toml';
@@ -102,15 +98,7 @@ export const ORDERS: readonly (readonly Op[])[] = [
   ['install B', 'cleanup B', 'install A', 'cleanup A'],
 ];
 
-const services: ServiceManager = {
-  kind: 'process',
-  restart: async () => {},
-  stop: async () => {},
-  start: async () => {},
-  isActive: async () => false,
-  daemonReload: async () => {},
-  describeFailure: async () => '',
-};
+const services = idleServices();
 
 const verifier = (): Verifier => ({
   recordCriBefore: async () => ({ state: 'serves', handlers: [] }),
