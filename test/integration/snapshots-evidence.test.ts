@@ -14,6 +14,7 @@ import { readMetaDb } from '../../src/containerd/metadb/index.js';
 import {
   generateImage,
   startBed,
+  waitForSnapshotter,
   type Bed,
   type ContainerdVersion,
   type GeneratedImage,
@@ -120,6 +121,8 @@ for (const version of ['2.1', '1.6'] as ContainerdVersion[]) {
         assert.match(JSON.stringify(bare.json), /pass --snapshotter-root/);
       } finally {
         await bed.nydus?.start();
+        // containerd's connection to the proxy plugin may still sit in reconnect backoff.
+        await waitForSnapshotter(bed, 'nydus', 30_000, { namespace: 'k8s.io' });
       }
     });
 
